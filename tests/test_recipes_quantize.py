@@ -1,6 +1,8 @@
 """The quantization recipes on the tiny contexts, and the plain quantize steps on small modules."""
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -86,13 +88,18 @@ def test_int8_quarters_a_linear_heavy_model(quantize):
     assert torch.allclose(model(x), expected, atol=0.05, rtol=0.05)
 
 
-def test_int4_packs_below_bf16_and_keeps_narrow_layers():
-    model = quantize_int4_weight_only(nn.Sequential(nn.Linear(256, 256), nn.Linear(256, 3)))
+def test_int4_packs_and_leaves_the_rest_of_the_model_in_its_dtype():
+    torch.manual_seed(0)
+    dense = nn.Sequential(nn.Linear(256, 256), nn.Linear(256, 3))
+    x = torch.randn(4, 256)
+    expected = dense(x)
+    model = quantize_int4_weight_only(copy.deepcopy(dense))
     assert isinstance(model[0].weight, TorchAOBaseTensor)
-    assert type(model[1].weight) is nn.Parameter and model[1].weight.dtype == torch.bfloat16   # N=3 stays
-    bf16 = nn.Sequential(nn.Linear(256, 256), nn.Linear(256, 3)).to(torch.bfloat16)
-    assert saved_bytes(model) < 0.5 * saved_bytes(bf16)
-    assert torch.isfinite(model(torch.randn(4, 256, dtype=torch.bfloat16))).all()
+    assert type(model[1].weight) is nn.Parameter and model[1].weight.dtype == torch.float32   # N=3 stays fp32
+    out = model(x)                                   # fp32 in, fp32 out: the int4 layer casts around its kernel
+    assert out.dtype == torch.float32 and torch.allclose(out, expected, atol=0.05, rtol=0.05)
+    int4_layer_bytes = saved_bytes(model[0])
+    assert int4_layer_bytes < 0.5 * saved_bytes(nn.Linear(256, 256).to(torch.bfloat16))
 
 
 def test_int4_keeps_the_bert_head_dense():

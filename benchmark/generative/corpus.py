@@ -27,7 +27,7 @@ from benchmark.generative.prompts import TOPIC_PROMPTS
 from benchmark.models.bundle import Bundle
 from benchmark.records import stable_hash
 
-CORPUS_VERSION = 1
+CORPUS_VERSION = 2   # 2: NucleusSampler (generation.py)
 CORPUS_SEED = 0          # part of the corpus definition, not of the model seed
 
 # Per profile: corpus size and the training budget decoder recipes get (ctx.budget).
