@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from benchmark.metrics.agreement import flip_counts, kl_divergence
+from benchmark.metrics.agreement import decisive_flips, flip_counts, kl_divergence
 from benchmark.metrics.groups import GroupMetrics, excess_accuracy_gaps
 
 
@@ -41,6 +41,7 @@ def evaluate(*, labels, groups, group_names: list[str], logits, dense_logits,
         "min_psi": float(psi.min()),
         "psi_disparity": float(psi.max() - psi.min()),
         **flip_counts(labels, dense_pred, pred),
+        **decisive_flips(labels, dense_logits, pred),
         "kl_mean": float(kl.mean()),
     }
     by_group = {}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from benchmark.errors import BenchmarkError
 from benchmark.evaluator import evaluate
-from benchmark.records import Record, read_predictions, read_record
+from benchmark.records import Record, read_predictions, read_record, write_record
 
 TOLERANCE = 1e-6
 
@@ -26,6 +26,31 @@ def _compare(claimed: dict, recomputed: dict, where: str, problems: list[str]) -
             problems.append(f"{where}.{key} claims {theirs!r}, predictions give {value!r}")
 
 
+def _recompute(path: str | Path, record: Record) -> dict:
+    arrays = read_predictions(path, record)
+    for name in ("label", "group", "logits", "dense_logits"):
+        if name not in arrays:
+            raise BenchmarkError(f"{path}: predictions lack the array {name!r}")
+    n_boot = int(record.provenance.get("n_boot", 1000))
+    return evaluate(labels=arrays["label"], groups=arrays["group"], group_names=record.group_names,
+                    logits=arrays["logits"], dense_logits=arrays["dense_logits"], n_boot=n_boot,
+                    seed=record.seed).as_metrics()
+
+
+def rescore_record(path: str | Path) -> bool:
+    """Rewrite a classification record's metrics from its (hash-checked) predictions, e.g. after the
+    metric catalogue grew. True when the metrics changed; generative records are left alone."""
+    record: Record = read_record(path)
+    if record.track != "classification":
+        return False
+    metrics = _recompute(path, record)
+    if metrics == record.metrics:
+        return False
+    record.metrics = metrics
+    write_record(Path(path), record)
+    return True
+
+
 def check_record(path: str | Path, task_spec=None) -> list[str]:
     """Problems found (empty = valid). Schema errors raise BenchmarkError (one line)."""
     record: Record = read_record(path)
@@ -37,13 +62,5 @@ def check_record(path: str | Path, task_spec=None) -> list[str]:
             problems.append("task.spec_hash does not match the current task definition")
     if record.track != "classification":
         return problems  # generative records carry their own re-scoring (see benchmark.generative)
-    arrays = read_predictions(path, record)
-    for name in ("label", "group", "logits", "dense_logits"):
-        if name not in arrays:
-            raise BenchmarkError(f"{path}: predictions lack the array {name!r}")
-    n_boot = int(record.provenance.get("n_boot", 1000))
-    recomputed = evaluate(labels=arrays["label"], groups=arrays["group"], group_names=record.group_names,
-                          logits=arrays["logits"], dense_logits=arrays["dense_logits"], n_boot=n_boot,
-                          seed=record.seed)
-    _compare(record.metrics, recomputed.as_metrics(), "metrics", problems)
+    _compare(record.metrics, _recompute(path, record), "metrics", problems)
     return problems

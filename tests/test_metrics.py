@@ -4,7 +4,7 @@ import pytest
 from fairlearn.metrics import MetricFrame
 from sklearn.metrics import accuracy_score
 
-from benchmark.metrics.agreement import flip_counts, kl_divergence
+from benchmark.metrics.agreement import decisive_flips, flip_counts, kl_divergence, top2_probability_gap
 from benchmark.metrics.groups import GroupMetrics, excess_accuracy_gaps
 
 
@@ -65,6 +65,19 @@ def test_flips_hand_worked():
     assert out["incorrect_to_correct"] == pytest.approx(1 / 5)
     assert out["flip_rate"] == pytest.approx(3 / 5)
     assert out["disagreement"] == pytest.approx(4 / 5)
+
+
+def test_decisive_flips_hand_worked():
+    labels = [0, 0, 1, 1]
+    dense_probs = np.array([[0.500, 0.495, 0.005],   # near-tie (gap 0.005), right
+                            [0.40, 0.60, 0.00],      # decisive (gap 0.2), wrong
+                            [0.10, 0.80, 0.10],      # decisive, right
+                            [0.34, 0.335, 0.325]])   # near-tie, wrong
+    comp = [1, 0, 1, 1]          # flips: tie C->I, decisive I->C, none, tie I->C
+    out = decisive_flips(labels, np.log(dense_probs + 1e-12), comp)
+    assert out["dense_near_tie_rate"] == pytest.approx(2 / 4)
+    assert out["flip_rate_decisive"] == pytest.approx(1 / 2)   # of the two decisive rows, one flipped
+    assert top2_probability_gap(np.log(dense_probs + 1e-12)) == pytest.approx([0.005, 0.2, 0.7, 0.005], abs=1e-9)
 
 
 def test_kl_divergence_hand_worked():

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from benchmark.errors import BenchmarkError
 from benchmark.data.catalog import load_task
 from benchmark.records import iter_records, read_predictions, record_path
 from benchmark.report.leaderboard import build_leaderboard
 from benchmark.runner import RunPlan, run_plan
-from benchmark.validation import check_record
+from benchmark.validation import check_record, rescore_record
 
 SLOW_RECIPE = '''
 import os, time
@@ -89,6 +90,25 @@ def test_tampered_metrics_are_rejected(synthetic_run, tmp_path):
     dst.write_text(json.dumps(raw))
     problems = check_record(dst)
     assert any("worst_group_accuracy" in p for p in problems)
+
+
+def test_rescore_restores_metrics_from_predictions_and_refuses_changed_predictions(synthetic_run, tmp_path):
+    _, _, results = synthetic_run
+    src = record_path(results, "synthetic", "dense", 0)
+    dst = tmp_path / "synthetic" / "dense" / "seed0.json"
+    dst.parent.mkdir(parents=True)
+    raw = json.loads(src.read_text())
+    predictions = dst.parent / raw["predictions"]["file"]
+    predictions.write_bytes((src.parent / raw["predictions"]["file"]).read_bytes())
+    del raw["metrics"]["overall"]["flip_rate_decisive"]          # a record older than this metric
+    dst.write_text(json.dumps(raw))
+    assert any("flip_rate_decisive is missing" in p for p in check_record(dst))
+    assert rescore_record(dst) and check_record(dst) == []
+    assert not rescore_record(dst)                                # nothing left to change
+    assert json.loads(dst.read_text())["metrics"] == json.loads(src.read_text())["metrics"]
+    predictions.write_bytes(predictions.read_bytes() + b"x")      # predictions no longer match their hash
+    with pytest.raises(BenchmarkError):
+        rescore_record(dst)
 
 
 def test_leaderboard_lists_the_records(synthetic_run, tmp_path):

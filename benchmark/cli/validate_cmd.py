@@ -11,6 +11,9 @@ def add_parser(sub) -> None:
                                    "per-example predictions. Exit 0 when valid, 1 when rejected.")
     p.add_argument("files", nargs="+", type=Path, help="task .yaml files or record .json files")
     p.add_argument("--load-data", action="store_true", help="for task files: also load the data and check columns")
+    p.add_argument("--rescore", action="store_true",
+                   help="for classification records: first rewrite the metrics from the (hash-checked) predictions, "
+                        "e.g. after a metric was added to the catalogue; then check as usual")
     p.set_defaults(handler=run)
 
 
@@ -40,6 +43,10 @@ def _validate_record(path: Path) -> list[str]:
 def run(args) -> int:
     rejected = 0
     for path in args.files:
+        if args.rescore and path.suffix == ".json":
+            from benchmark.validation import rescore_record
+            if rescore_record(path):
+                print(f"RESCORED {path}")
         check = _validate_task if path.suffix in (".yaml", ".yml") else _validate_record
         problems = check(path, args.load_data) if check is _validate_task else check(path)
         if problems:

@@ -37,6 +37,9 @@ _metric("flip_rate", "(#correct->incorrect + #incorrect->correct) / N against th
 _metric("correct_to_incorrect", "#(dense right, compressed wrong) / N", False)
 _metric("incorrect_to_correct", "#(dense wrong, compressed right) / N", None)
 _metric("disagreement", "mean(1[pred_comp != pred_dense])", False)
+_metric("dense_near_tie_rate", "share of examples whose two most likely classes under the dense model are within "
+        "0.01 in probability (coin tosses that any perturbation may flip)", None)
+_metric("flip_rate_decisive", "flip_rate over the examples that are not dense near-ties", False)
 _metric("kl_mean", "mean over examples of KL(softmax(z_dense) || softmax(z_comp)), nats", False)
 _metric("n", "examples in the group", None, scope="group")
 _metric("dense_accuracy", "A_dense,g", True, scope="group")

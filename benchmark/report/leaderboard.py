@@ -15,6 +15,7 @@ COLUMNS = {
     "wga_change": ("metrics.overall.worst_group_accuracy_drop", -100),
     "max_psi": ("metrics.overall.max_psi", 100),
     "flip_rate": ("metrics.overall.flip_rate", 100),
+    "flip_rate_decisive": ("metrics.overall.flip_rate_decisive", 100),
     "kl": ("metrics.overall.kl_mean", 1),
     "params_M": ("efficiency.parameters", 1e-6),
     "nonzero_M": ("efficiency.nonzero_parameters", 1e-6),
@@ -76,15 +77,16 @@ def markdown(summary: pd.DataFrame) -> str:
     if summary.empty:
         return "_No records yet: run `csbench run --suite quick`._\n"
     parts = []
-    header = ("| recipe | family | seeds | acc % | worst-group acc % | Δ WGA vs dense | max ψ_g | flips % | KL "
-              "| params M | non-zero M | size MB | ex/s | worst group |")
+    header = ("| recipe | family | seeds | acc % | worst-group acc % | Δ WGA vs dense | max ψ_g | flips % | flips decisive % "
+              "| KL | params M | non-zero M | size MB | ex/s | worst group |")
     for task, rows in summary.groupby("task", sort=True):
-        parts += [f"### {task}", "", header, "|" + "---|" * 14]
+        parts += [f"### {task}", "", header, "|" + "---|" * 15]
         for _, r in rows.iterrows():
             parts.append(
                 f"| {markdown_cell(r.recipe)} | {r.family} | {r.seeds} | {_fmt(r.accuracy, r.accuracy_se, 1)} "
                 f"| {_fmt(r.worst_group_acc, r.worst_group_acc_se, 1)} | {_fmt(r.wga_change, r.wga_change_se, 1)} "
-                f"| {_fmt(r.max_psi, r.max_psi_se, 1)} | {_fmt(r.flip_rate, r.flip_rate_se, 1)} | {_fmt(r.kl, r.kl_se, 3)} "
+                f"| {_fmt(r.max_psi, r.max_psi_se, 1)} | {_fmt(r.flip_rate, r.flip_rate_se, 1)} "
+                f"| {_fmt(r.flip_rate_decisive, r.flip_rate_decisive_se, 1)} | {_fmt(r.kl, r.kl_se, 3)} "
                 f"| {r.params_M:.2f} | {r.nonzero_M:.2f} | {r.size_MB:.2f} | {r.ex_per_s:.0f} | {markdown_cell(r.worst_group)} |")
         parts.append("")
     return "\n".join(parts)

@@ -44,6 +44,9 @@ CLASSIFICATION_COLUMNS = {
                          "Change of worst-group accuracy against the dense model, in points; negative = it lost"),
     "max_psi": Column("max ψ_g", 1, True, "Largest excess accuracy gap ψ_g (Balancing Act), in points"),
     "flip_rate": Column("flips %", 1, True, "Share of test examples whose correctness changed against dense"),
+    "flip_rate_decisive": Column("flips decisive %", 1, True,
+                                 "Flips among the examples the dense model does not nearly tie "
+                                 "(top-2 probabilities more than 0.01 apart)"),
     "kl": Column("KL", 3, True, "Mean KL(dense || compressed) of the output distributions, nats"),
     "params_M": Column("params M", 2, False, "Parameters, millions"),
     "nonzero_M": Column("non-zero M", 2, False, "Non-zero parameters, millions"),
