@@ -90,8 +90,8 @@ def report(outcome) -> None:
     if outcome.status == "not applicable":
         return
     if outcome.status == "running":
-        print(f"▸ {outcome.task:<24} {outcome.recipe:<28} seed {outcome.seed}  running (the first recipe of a "
-              f"task also trains or loads the cached dense model)", flush=True)
+        detail = outcome.detail or "the first recipe of a task also trains or loads the cached dense model"
+        print(f"▸ {outcome.task:<24} {outcome.recipe:<28} seed {outcome.seed}  running ({detail})", flush=True)
         return
     print(f"{mark} {outcome.task:<24} {outcome.recipe:<28} seed {outcome.seed}  {outcome.status}"
           + (f" ({outcome.detail})" if outcome.detail else ""), flush=True)

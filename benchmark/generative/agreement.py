@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 
 from benchmark.generative.family import DECODER_LM, start_token_id
 from benchmark.models.bundle import Bundle
@@ -40,7 +41,7 @@ def next_token_agreement(dense: Bundle, comp: Bundle, texts: list[str], *, batch
     dense.model.eval()
     comp.model.eval()
     with torch.inference_mode():
-        for begin in range(0, len(order), batch_size):
+        for begin in tqdm(range(0, len(order), batch_size), desc="KL vs dense", leave=False, disable=None):
             index = order[begin:begin + batch_size]
             width = max(len(rows[i]) for i in index)
             ids = torch.full((len(index), width), pad, dtype=torch.long)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
 from benchmark.generative.family import start_token_id
@@ -99,7 +100,8 @@ def sample_continuations(bundle: Bundle, prompts: list[str], decoding: Decoding,
                               pad_token_id=pad_id, eos_token_id=tokenizer.eos_token_id)
     out = np.empty((len(prompts), decoding.samples), dtype=object)
     seconds, new_tokens = 0.0, 0
-    for batch_number, begin in enumerate(range(0, len(prompts), decoding.batch_size)):
+    starts = range(0, len(prompts), decoding.batch_size)
+    for batch_number, begin in enumerate(tqdm(starts, desc="sampling", leave=False, disable=None)):
         chunk = prompts[begin:begin + decoding.batch_size]
         input_ids, mask = left_padded(tokenizer, chunk, pad_id)
         # the samples of each prompt next to each other

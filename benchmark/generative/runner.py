@@ -124,6 +124,8 @@ def run_specs(specs: list[GenerativeTaskSpec], recipe_names: list[str], seeds: l
                 if not pending:
                     continue
                 start = time.perf_counter()
+                report(Outcome(pending[0][0].spec.name, recipe_name, seed, "running",
+                               "building the compressed decoder" + ("" if dense else "; loading the dense one first")))
                 dense = dense or load_decoder(model_name)
                 try:
                     ctx = decoder_context(dense, profile, seed, overrides)
@@ -143,6 +145,7 @@ def run_specs(specs: list[GenerativeTaskSpec], recipe_names: list[str], seeds: l
                 env = Env(seed=seed, dense=dense, heldout_texts=ctx.data.test.frame["full_text"].tolist())
                 for task, rid, path in pending:
                     begin = time.perf_counter()
+                    report(Outcome(task.spec.name, recipe_name, seed, "running", "evaluating"))
                     try:
                         record, arrays = evaluate_task(task.load(), recipe, compressed, ctx.dense, env, seed, profile,
                                                        rid, dense_key, efficiency, budget)
