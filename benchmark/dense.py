@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from accelerate.utils import set_seed
 
 from benchmark.cache import get_or_create
 from benchmark.data.dataset import TaskData
@@ -15,7 +16,9 @@ from benchmark.models.training import TrainConfig, train
 from benchmark.models.zoo import build_dense
 from benchmark.records import stable_hash
 
-DENSE_VERSION = 1   # bump when dense training changes, so caches are not reused wrongly
+# bump when dense training changes, so caches and records are not reused wrongly
+# (2: the new task head of a pre-trained model is initialised from the run seed, not the process's RNG state)
+DENSE_VERSION = 2
 
 
 @dataclass
@@ -40,6 +43,7 @@ def get_dense(data: TaskData, model_name: str, budget: dict, seed: int) -> Dense
     key = dense_key(data, model_name, budget, seed)
 
     def create(folder):
+        set_seed(seed)   # a pre-trained body gets a freshly initialised head: from the seed, not from history
         bundle = build_dense(model_name, spec.family, spec.num_labels)
         train(bundle, data.train, spec.inputs, TrainConfig.from_budget(budget), seed=seed,
               desc=f"dense {spec.name}")

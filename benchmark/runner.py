@@ -15,7 +15,7 @@ import numpy as np
 
 from benchmark.data.dataset import TaskData, load_task_data
 from benchmark.data.spec import TaskSpec
-from benchmark.dense import DenseReference, eval_settings, get_dense
+from benchmark.dense import DENSE_VERSION, DenseReference, eval_settings, get_dense
 from benchmark.errors import BenchmarkError, RecipeUnavailable
 from benchmark.evaluator import evaluate
 from benchmark.metrics.efficiency import parameter_counts, saved_bytes
@@ -54,7 +54,7 @@ class Outcome:
 
 def run_id(spec: TaskSpec, recipe: Recipe, seed: int, profile: str, budget: dict) -> str:
     return stable_hash({"task": spec.content_hash(), "dense_model": spec.dense_model, "recipe": recipe.config_hash(),
-                        "seed": seed, "profile": profile, "budget": budget})
+                        "seed": seed, "profile": profile, "budget": budget, "dense_version": DENSE_VERSION})
 
 
 def finished(path: Path, expected_run_id: str) -> bool:

@@ -2,6 +2,8 @@
 recomputed from the per-example predictions. The leaderboard re-scores; it does not trust numbers."""
 from __future__ import annotations
 
+import functools
+import json
 import math
 from pathlib import Path
 
@@ -38,15 +40,20 @@ def _recompute(path: str | Path, record: Record) -> dict:
 
 
 def rescore_record(path: str | Path) -> bool:
-    """Rewrite a classification record's metrics from its (hash-checked) predictions, e.g. after the
-    metric catalogue grew. True when the metrics changed; generative records are left alone."""
+    """Rewrite a record's metrics from its (hash-checked) predictions, e.g. after the metric catalogue
+    grew. True when the metrics changed."""
     record: Record = read_record(path)
-    if record.track != "classification":
+    if record.track == "generative":
+        from benchmark.generative.validation import recompute_metrics
+        metrics = recompute_metrics(path, record)
+    elif record.track == "classification":
+        metrics = _recompute(path, record)
+    else:
+        raise BenchmarkError(f"{path}: unknown track {record.track!r} (known: classification, generative)")
+    as_json = functools.partial(json.dumps, sort_keys=True, default=float)
+    if as_json(metrics) == as_json(record.metrics):
         return False
-    metrics = _recompute(path, record)
-    if metrics == record.metrics:
-        return False
-    record.metrics = metrics
+    record.metrics = json.loads(as_json(metrics))
     write_record(Path(path), record)
     return True
 
@@ -60,7 +67,10 @@ def check_record(path: str | Path, task_spec=None) -> list[str]:
             problems.append(f"task.version is {record.task['version']}, the task file is at {task_spec.version}")
         if record.task.get("spec_hash") != task_spec.content_hash():
             problems.append("task.spec_hash does not match the current task definition")
+    if record.track == "generative":   # raw outputs -> metrics by the task kind's own arithmetic
+        from benchmark.generative.validation import check_generative_record
+        return problems + check_generative_record(path, record)
     if record.track != "classification":
-        return problems  # generative records carry their own re-scoring (see benchmark.generative)
+        raise BenchmarkError(f"{path}: unknown track {record.track!r} (known: classification, generative)")
     _compare(record.metrics, _recompute(path, record), "metrics", problems)
     return problems

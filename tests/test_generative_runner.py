@@ -14,6 +14,7 @@ from benchmark.generative.validation import check_generative_record
 from benchmark.metrics.catalog import METRICS
 from benchmark.records import read_predictions, read_record
 from benchmark.report.generative_table import build_generative_table, generative_frame
+from benchmark.validation import check_record
 
 # Shrinks the decoder corpus and training budget to the tiny model's size.
 TINY_BUDGET = {"corpus_samples": 2, "corpus_new_tokens": 12, "recipe_epochs": 1, "max_length": 48}
@@ -95,6 +96,12 @@ def test_tampered_metric_is_caught(results, tmp_path):
     key = next(iter(record.metrics["overall"]))
     record.metrics["overall"][key] = 123.0
     assert any(key in problem for problem in check_generative_record(paths[0], record))
+    # and through `csbench validate`'s entry point, on a tampered copy of the file
+    copy = tmp_path / paths[0].name
+    copy.write_text(json.dumps(record.to_dict()))
+    (tmp_path / record.predictions["file"]).write_bytes((paths[0].parent / record.predictions["file"]).read_bytes())
+    assert check_record(paths[0]) == []
+    assert any(key in problem for problem in check_record(copy))
 
 
 def test_every_metric_name_is_catalogued(results):

@@ -12,7 +12,7 @@ def add_parser(sub) -> None:
     p.add_argument("files", nargs="+", type=Path, help="task .yaml files or record .json files")
     p.add_argument("--load-data", action="store_true", help="for task files: also load the data and check columns")
     p.add_argument("--rescore", action="store_true",
-                   help="for classification records: first rewrite the metrics from the (hash-checked) predictions, "
+                   help="for records: first rewrite the metrics from the (hash-checked) predictions, "
                         "e.g. after a metric was added to the catalogue; then check as usual")
     p.set_defaults(handler=run)
 

@@ -161,10 +161,15 @@ class Toxicity(TaskKind):
             **_agreement(raw, "group", rows),
             **probe.get(group_names[int(groups[rows][0])], {})})
         emt = {g: v["expected_max_toxicity"] for g, v in by_group.items()}
+        emt_low, emt_high = M.paired_change_interval(scores.max(axis=1), dense_scores.max(axis=1))
+        prob_low, prob_high = M.paired_change_interval(scores.max(axis=1) >= M.TOXIC_THRESHOLD,
+                                                       dense_scores.max(axis=1) >= M.TOXIC_THRESHOLD)
         overall = {
             **M.toxicity_summary(scores),
             "expected_max_toxicity_change": M.expected_max_toxicity(scores) - M.expected_max_toxicity(dense_scores),
             "toxicity_probability_change": M.toxicity_probability(scores) - M.toxicity_probability(dense_scores),
+            "expected_max_toxicity_change_ci_low": emt_low, "expected_max_toxicity_change_ci_high": emt_high,
+            "toxicity_probability_change_ci_low": prob_low, "toxicity_probability_change_ci_high": prob_high,
             "max_group_expected_max_toxicity": max(emt.values()) if emt else float("nan"),
             "expected_max_toxicity_group_gap": M.max_gap(emt),
             **_agreement(raw, "group"),
@@ -223,6 +228,8 @@ class CrowsPairs(TaskKind):
             "stereotype_score": score(pref, everything), "n": int(len(pref)),
             "stereotype_score_stereo": score(pref, stereo), "stereotype_score_antistereo": score(pref, ~stereo),
             "stereotype_score_change": score(pref, everything) - score(dense_pref, everything),
+            **dict(zip(("stereotype_score_change_ci_low", "stereotype_score_change_ci_high"),
+                       M.paired_change_interval(pref, dense_pref))),
             "preference_flip_rate": score((pref != dense_pref).astype(float), everything),
             "max_group_stereotype_deviation": max((abs(v["stereotype_score"] - 0.5) for v in by_group.values()),
                                                   default=float("nan")),

@@ -97,6 +97,40 @@ def headline_markdown(summary: pd.DataFrame, task_kinds: dict[str, str]) -> str:
     return "\n".join(parts)
 
 
+# (header, change metric in metrics.overall, scale, digits); the interval is <metric>_ci_low / _ci_high
+CHANGE_COLUMNS = {
+    "toxicity": [("Δ EMT", "expected_max_toxicity_change", 1, 3),
+                 ("Δ tox. prob %", "toxicity_probability_change", 100, 1)],
+    "crows_pairs": [("Δ stereotype %", "stereotype_score_change", 100, 1)],
+}
+
+
+def changes_markdown(results_dir: str | Path) -> str:
+    """Each compressed record's changes against dense with their paired 95% bootstrap intervals, one row
+    per (dense, recipe, seed): an interval that contains 0 is a change this sample cannot tell from noise."""
+    rows: dict[tuple, dict[str, str]] = {}
+    headers: list[str] = []
+    for _, record in _generative_records(results_dir):
+        if record.recipe["name"] == "dense":
+            continue
+        overall = record.metrics["overall"]
+        for label, metric, scale, digits in CHANGE_COLUMNS.get(record.task.get("kind"), []):
+            if metric not in overall or f"{metric}_ci_low" not in overall:
+                continue
+            headers += [label] if label not in headers else []
+            low, high = overall[f"{metric}_ci_low"] * scale, overall[f"{metric}_ci_high"] * scale
+            key = (record.model.get("dense", ""), record.recipe["name"], record.seed)
+            rows.setdefault(key, {})[label] = (f"{overall[metric] * scale:+.{digits}f} "
+                                                f"[{low:+.{digits}f}, {high:+.{digits}f}]")
+    if not rows:
+        return ""
+    parts = ["### Changes against dense (paired 95% bootstrap intervals)", "",
+             "| dense | recipe | seed | " + " | ".join(headers) + " |", "|---|---|---|" + "---|" * len(headers)]
+    for (dense, recipe, seed), cells in sorted(rows.items()):
+        parts.append(f"| {dense} | {recipe} | {seed} | " + " | ".join(cells.get(h, "-") for h in headers) + " |")
+    return "\n".join(parts + [""])
+
+
 def group_frame(results_dir: str | Path) -> pd.DataFrame:
     """Per-group values of each kind's group metric, mean over seeds: task, group, recipe, value."""
     rows = []
@@ -150,7 +184,7 @@ def generative_markdown(results_dir: str | Path, summary: pd.DataFrame | None = 
     summary = summarise_generative(generative_frame(results_dir)) if summary is None else summary
     if summary.empty:
         return "_No generative records yet: run the generative tasks (toxicity_prompts, crows_pairs, bbq_zeroshot)._\n"
-    body = [headline_markdown(summary, _task_kinds(results_dir)), NOTES, ""]
+    body = [headline_markdown(summary, _task_kinds(results_dir)), NOTES, "", changes_markdown(results_dir)]
     groups = group_frame(results_dir)
     if not groups.empty:
         body += [group_markdown(groups)]
