@@ -105,3 +105,16 @@ def test_balanced_subsample_takes_equal_shares():
     keep = balanced_subsample(groups, 12, seed=0)
     assert np.bincount(groups[keep]).tolist() == [4, 3, 4]
     assert keep.tolist() == balanced_subsample(groups, 12, seed=0).tolist()
+
+
+def test_paired_change_interval():
+    dense = np.array([0.1, 0.4, 0.2, 0.9, 0.5])
+    assert M.paired_change_interval(dense, dense) == (0.0, 0.0)              # no change, no spread
+    low, high = M.paired_change_interval(dense + 0.25, dense)
+    assert low == pytest.approx(0.25) and high == pytest.approx(0.25)         # a constant shift is known exactly
+    rng = np.random.default_rng(3)
+    comp = dense + rng.normal(0.1, 0.2, size=5)
+    low, high = M.paired_change_interval(comp, dense)
+    assert low < (comp - dense).mean() < high
+    assert M.paired_change_interval(comp, dense) == (low, high)              # seeded: a function of the arrays
+    assert all(np.isnan(M.paired_change_interval(np.array([]), np.array([]))))

@@ -143,6 +143,9 @@ def test_generative_table(results, tmp_path):
     assert row["tiny_toxicity.heldout_next_token_kl"] == pytest.approx(0.0, abs=1e-6)
     assert 0 <= row["tiny_crows.stereotype_score"] <= 100 and row["seeds"] == 1
     assert "scorer on neutral text" in markdown and "bias_type=gender" in markdown
+    changes = markdown.split("### Changes against dense")[1].split("###")[0]
+    assert "| prune-lm-magnitude-40 | 0 |" in changes and "| dense | 0 |" not in changes
+    assert "Δ EMT" in changes and "Δ stereotype %" in changes and "[" in changes
     json.dumps(summary.to_dict("records"), default=str)
 
 

@@ -124,6 +124,8 @@ def changes_markdown(results_dir: str | Path) -> str:
                                                 f"[{low:+.{digits}f}, {high:+.{digits}f}]")
     if not rows:
         return ""
+    order = [label for columns in CHANGE_COLUMNS.values() for label, *_ in columns]
+    headers = sorted(headers, key=order.index)
     parts = ["### Changes against dense (paired 95% bootstrap intervals)", "",
              "| dense | recipe | seed | " + " | ".join(headers) + " |", "|---|---|---|" + "---|" * len(headers)]
     for (dense, recipe, seed), cells in sorted(rows.items()):
