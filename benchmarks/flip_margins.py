@@ -1,7 +1,7 @@
 """How many of a record's flips are coin tosses on items the dense model could not decide?
 
 Reads records' predictions files (no model needed) and splits each compressed model's flips by the
-dense model's top-2 logit margin: a flip on an item whose two best options the dense model scores
+dense model's top-2 probability gap: a flip on an item whose two best options the dense model scores
 within ``--tie`` of each other says little about compression. Prints, per record: flip rate, share of
 test items that are dense near-ties, share of the flips that fall on them, and the flip rate over the
 decisive items only.
@@ -16,16 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-
-def margin(logits: np.ndarray) -> np.ndarray:
-    top2 = np.sort(logits, axis=-1)[:, -2:]
-    return top2[:, 1] - top2[:, 0]
+from benchmark.metrics.agreement import NEAR_TIE_GAP, top2_probability_gap
 
 
 def flip_split(labels: np.ndarray, logits: np.ndarray, dense_logits: np.ndarray, tie: float) -> dict[str, float]:
     correct, dense_correct = logits.argmax(-1) == labels, dense_logits.argmax(-1) == labels
     flipped = correct != dense_correct
-    tied = margin(dense_logits) < tie
+    tied = top2_probability_gap(dense_logits) < tie
     return {"flip_rate": flipped.mean(), "near_ties": tied.mean(),
             "flips_on_ties": flipped[tied].sum() / max(1, flipped.sum()),
             "flip_rate_decisive": flipped[~tied].mean() if (~tied).any() else float("nan")}
@@ -34,9 +31,10 @@ def flip_split(labels: np.ndarray, logits: np.ndarray, dense_logits: np.ndarray,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("records", nargs="+", type=Path)
-    parser.add_argument("--tie", type=float, default=0.01, help="dense top-2 logit margin below which an item is a tie")
+    parser.add_argument("--tie", type=float, default=NEAR_TIE_GAP,
+                        help="dense top-2 probability gap below which an item is a tie (the metric's default)")
     args = parser.parse_args()
-    print(f"| record | flips % | dense near-ties % (margin < {args.tie}) | flips on ties % | flips on decisive items % |")
+    print(f"| record | flips % | dense near-ties % (gap < {args.tie}) | flips on ties % | flips on decisive items % |")
     print("|---|---|---|---|---|")
     for path in args.records:
         record = json.loads(path.read_text())
