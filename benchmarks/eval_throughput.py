@@ -42,7 +42,8 @@ def main() -> None:
     bundle = build_dense("minilm-l6", "encoder_mc", 3)
     tokenizer = bundle.processor
     pair_model = transformers.BertForSequenceClassification(
-        transformers.BertConfig(**{**bundle.model.config.to_dict(), "num_labels": 1})).eval()
+        transformers.BertConfig(**{**bundle.model.config.to_dict(), "num_labels": 1,
+                                   "id2label": {0: "score"}, "label2id": {"score": 0}})).eval()
     pair_model.load_state_dict(bundle.model.state_dict())
     frame = test.frame
     pairs = [{"text": c, "text_pair": f"{q} {a}"} for c, q, a in
@@ -61,10 +62,10 @@ def main() -> None:
     with torch.inference_mode():
         pipe(pairs[:6])
         one = time.perf_counter()
-        single = [pipe(p)[0]["score"] for p in pairs]
+        single = [_score(pipe(p)) for p in pairs]
         rates["pipeline, one at a time"] = len(test) / (time.perf_counter() - one)
         start = time.perf_counter()
-        batched = [r["score"] for r in pipe(pairs, batch_size=32)]
+        batched = [_score(r) for r in pipe(pairs, batch_size=32)]
         rates["pipeline, batch_size=32"] = len(test) / (time.perf_counter() - start)
     predict_logits(bundle, test.subset(range(min(32, len(test)))), spec.inputs, batch_size=args.batch_size,
                    max_length=max_length)
@@ -81,6 +82,11 @@ def main() -> None:
     print(f"  argmax agreement evaluator vs pipeline: {agreement:.4f}; max |Δlogit| "
           f"{np.abs(pipe_logits - ours).max():.2e}; single vs batched pipeline max |Δ| "
           f"{np.abs(np.asarray(single) - np.asarray(batched)).max():.2e}")
+
+
+def _score(result) -> float:
+    """A pipeline result for one input: a dict, or a one-element list of it (transformers 4 vs 5)."""
+    return (result[0] if isinstance(result, list) else result)["score"]
 
 
 if __name__ == "__main__":
