@@ -17,12 +17,7 @@ from conftest import tiny_context
 DECODER_RECIPES = [n for n in RECIPES.names() if "decoder_lm" in RECIPES.get(n).applies_to]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_family_gives_next_token_logits_at_the_last_real_token():

@@ -21,13 +21,7 @@ TABLE = np.array([[0.1, 0.4, 0.2, 0.2, 0.1],
                   [0.2, 0.2, 0.2, 0.2, 0.2]])
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny models gain nothing from threads, and on a busy machine two threads make each op wait.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class NoState:

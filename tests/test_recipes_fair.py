@@ -16,14 +16,7 @@ from benchmark.recipes.sparsity import sparsity_report
 FAIR = RECIPES.names("fair-*")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # On a CPU shared by several jobs, two intra-op threads run these tiny models ~25x slower
-    # than one (measured: 39 s vs 1.4 s for one NFT run); restore the session's setting after.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_buffer_reports_full_groups_only_and_evicts_oldest():

@@ -79,13 +79,19 @@ def test_changed_budget_is_a_new_run(synthetic_run):
     assert json.loads(path.read_text())["run_id"] != old_id
 
 
-def test_tampered_metrics_are_rejected(synthetic_run, tmp_path):
-    _, _, results = synthetic_run
+def _copied_record(results, tmp_path) -> tuple:
+    """(source path, copy path, the record's JSON) for the synthetic dense record, its predictions copied too."""
     src = record_path(results, "synthetic", "dense", 0)
     dst = tmp_path / "synthetic" / "dense" / "seed0.json"
     dst.parent.mkdir(parents=True)
     raw = json.loads(src.read_text())
     (dst.parent / raw["predictions"]["file"]).write_bytes((src.parent / raw["predictions"]["file"]).read_bytes())
+    return src, dst, raw
+
+
+def test_tampered_metrics_are_rejected(synthetic_run, tmp_path):
+    _, _, results = synthetic_run
+    _, dst, raw = _copied_record(results, tmp_path)
     raw["metrics"]["overall"]["worst_group_accuracy"] += 0.1
     dst.write_text(json.dumps(raw))
     problems = check_record(dst)
@@ -94,12 +100,8 @@ def test_tampered_metrics_are_rejected(synthetic_run, tmp_path):
 
 def test_rescore_restores_metrics_from_predictions_and_refuses_changed_predictions(synthetic_run, tmp_path):
     _, _, results = synthetic_run
-    src = record_path(results, "synthetic", "dense", 0)
-    dst = tmp_path / "synthetic" / "dense" / "seed0.json"
-    dst.parent.mkdir(parents=True)
-    raw = json.loads(src.read_text())
+    src, dst, raw = _copied_record(results, tmp_path)
     predictions = dst.parent / raw["predictions"]["file"]
-    predictions.write_bytes((src.parent / raw["predictions"]["file"]).read_bytes())
     del raw["metrics"]["overall"]["flip_rate_decisive"]          # a record older than this metric
     dst.write_text(json.dumps(raw))
     assert any("flip_rate_decisive is missing" in p for p in check_record(dst))

@@ -104,14 +104,17 @@ def parse_task(raw: Any, path: str) -> TaskSpec:
     )
 
 
-def read_task_file(path: str | Path) -> TaskSpec:
-    path = Path(path)
+def read_task_yaml(path: Path):
+    """The parsed YAML of a task file; a missing file or bad YAML is a one-line BenchmarkError."""
     try:
-        raw = yaml.safe_load(path.read_text())
+        return yaml.safe_load(path.read_text())
     except FileNotFoundError:
         raise BenchmarkError(f"{path}: no such task file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""
         raise BenchmarkError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    return parse_task(raw, str(path))
+
+
+def read_task_file(path: str | Path) -> TaskSpec:
+    return parse_task(read_task_yaml(Path(path)), str(path))

@@ -21,9 +21,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-from benchmark.data.spec import PROFILES
+from benchmark.data.spec import PROFILES, read_task_yaml
 from benchmark.errors import BenchmarkError
 
 TRACK = "generative"
@@ -134,13 +133,4 @@ def parse_generative_task(raw: Any, path: str) -> GenerativeTaskSpec:
 
 
 def read_generative_task(path: str | Path) -> GenerativeTaskSpec:
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise BenchmarkError(f"{path}: no such task file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise BenchmarkError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    return parse_generative_task(raw, str(path))
+    return parse_generative_task(read_task_yaml(Path(path)), str(path))

@@ -152,9 +152,9 @@ def quantize_int4_weight_only(model: nn.Module, group_size: int = 32) -> nn.Modu
     """
     from torchao.prototype.quantization.int4.inference_workflow import PrototypeInt4WeightOnlyConfig
     accept = linear_filter(model, out_multiple=INT4_TILE, in_multiple=group_size)
-    targets = [(name, module) for name, module in model.named_modules() if accept(module, name)]
-    chosen = {id(module) for _, module in targets}
-    for _, module in targets:
+    targets = [module for name, module in model.named_modules() if accept(module, name)]
+    chosen = {id(module) for module in targets}
+    for module in targets:
         dtype = module.weight.dtype
         module.to(torch.bfloat16)
         module.register_forward_pre_hook(_to_bf16)
