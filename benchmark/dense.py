@@ -29,9 +29,14 @@ class DenseReference:
     logit_cache: dict = field(default_factory=dict)   # split -> dense logits, shared by recipes
 
 
-def dense_key(data: TaskData, model_name: str, budget: dict, seed: int) -> str:
-    return stable_hash({"task": data.spec.content_hash(), "model": model_name, "budget": budget, "seed": seed,
+def dense_key_for(spec, model_name: str, budget: dict, seed: int) -> str:
+    """The cache key of a dense model, known before its data is loaded (a unit plan needs it)."""
+    return stable_hash({"task": spec.content_hash(), "model": model_name, "budget": budget, "seed": seed,
                         "version": DENSE_VERSION})
+
+
+def dense_key(data: TaskData, model_name: str, budget: dict, seed: int) -> str:
+    return dense_key_for(data.spec, model_name, budget, seed)
 
 
 def eval_settings(budget: dict) -> dict:

@@ -1,4 +1,8 @@
-"""Expand tasks x recipes x seeds, reuse the cached dense model, skip finished records, resume.
+"""Expand tasks x recipes x seeds into units, reuse the cached dense model, skip finished records, resume.
+
+plan_units turns a RunPlan into units (benchmark.units): per (task, seed) a dense unit, then one
+recipe unit per recipe that depends on it. run_plan is the sequential executor: it runs the needed
+units in order in this process; benchmark.executors fans the same units out.
 
 A record exists only when its run finished (records.write_record is atomic), so an interrupted
 run is resumed by running the same command again.
@@ -7,7 +11,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -15,7 +19,7 @@ import numpy as np
 
 from benchmark.data.dataset import TaskData, load_task_data
 from benchmark.data.spec import TaskSpec
-from benchmark.dense import DENSE_VERSION, DenseReference, eval_settings, get_dense
+from benchmark.dense import DENSE_VERSION, DenseReference, dense_key_for, eval_settings, get_dense
 from benchmark.errors import BenchmarkError, RecipeUnavailable
 from benchmark.evaluator import evaluate
 from benchmark.metrics.efficiency import parameter_counts, saved_bytes
@@ -24,6 +28,8 @@ from benchmark.models.inference import predict_logits
 from benchmark.provenance import provenance
 from benchmark.recipes import RECIPES, Recipe, RecipeContext
 from benchmark.records import Record, record_path, read_record, stable_hash, write_record
+from benchmark.tracks import Track
+from benchmark.units import Unit
 
 
 @dataclass
@@ -37,6 +43,8 @@ class RunPlan:
     overrides: dict = field(default_factory=dict)   # budget overrides (part of the run id)
     n_boot: int = 1000
     recipes_by_family: dict[str, list[str]] = field(default_factory=dict)   # overrides `recipes` per family
+    threads: int = 0                 # torch threads per unit; 0 leaves the process's setting
+    recipe_files: list[str] = field(default_factory=list)   # --recipe-file modules (a fresh worker loads them)
 
     def recipes_for(self, spec: TaskSpec) -> list[str]:
         return self.recipes_by_family.get(spec.family, self.recipes)
@@ -103,51 +111,145 @@ def make_record(*, rid: str, spec: TaskSpec, dense: DenseReference, recipe: dict
         group_names=data.group_names, provenance={**provenance(wall_time), **extra})
 
 
-def run_plan(plan: RunPlan, report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+def unit_spec(unit: Unit):
+    """The unit's task spec: the one it carries, else re-read from its task file (and checked unchanged)."""
+    if unit.spec is not None:
+        return unit.spec
+    from benchmark.data.catalog import load_task
+    spec = load_task(unit.task_file)
+    if spec.content_hash() != unit.spec_hash:
+        raise BenchmarkError(f"{unit.task_file}: the task changed since the unit was planned "
+                             f"(spec hash {spec.content_hash()}, planned {unit.spec_hash}); plan again")
+    return spec
+
+
+def plan_units(plan: RunPlan) -> tuple[list[Unit], list[Outcome]]:
+    """The classification units of a plan, in run order (each dense unit before the recipe units that
+    need it), and the outcomes of pairs that are not run at all (recipe not applicable or unavailable)."""
+    units: list[Unit] = []
     outcomes: list[Outcome] = []
-
-    def note(outcome: Outcome):
-        outcomes.append(outcome)
-        report(outcome)
-
+    common = dict(profile=plan.profile, overrides=dict(plan.overrides), results_dir=str(plan.results_dir),
+                  force=plan.force, n_boot=plan.n_boot, threads=plan.threads, recipe_files=tuple(plan.recipe_files))
     for spec in plan.specs:
         budget = {**spec.profile(plan.profile), **plan.overrides}
-        data: TaskData | None = None
+        about = dict(track="classification", task=spec.name, task_file=str(spec.path), spec_hash=spec.content_hash(),
+                     spec=spec, **common)
         for seed in plan.seeds:
-            dense: DenseReference | None = None
+            dense = Unit(kind="dense", recipe="", seed=seed, run_id="",
+                         dense_key=dense_key_for(spec, spec.dense_model, budget, seed), **about)
+            recipe_units = []
             for name in plan.recipes_for(spec):
                 recipe = RECIPES.get(name)
-                path = record_path(plan.results_dir, spec.name, name, seed)
                 if spec.family not in recipe.applies_to:
-                    note(Outcome(spec.name, name, seed, "not applicable", f"{spec.family} models"))
+                    outcomes.append(Outcome(spec.name, name, seed, "not applicable", f"{spec.family} models"))
                     continue
                 reason = recipe.unavailable_reason()
                 if reason:
-                    note(Outcome(spec.name, name, seed, "unavailable", reason))
+                    outcomes.append(Outcome(spec.name, name, seed, "unavailable", reason))
                     continue
-                rid = run_id(spec, recipe, seed, plan.profile, budget)
-                if not plan.force and finished(path, rid):
-                    note(Outcome(spec.name, name, seed, "skipped", "finished before", path))
-                    continue
-                start = time.perf_counter()
-                report(Outcome(spec.name, name, seed, "running"))   # progress in logs, where bars are off
-                data = data or load_task_data(spec, plan.profile, overrides=plan.overrides)
-                dense = dense or get_dense(data, spec.dense_model, budget, seed)
-                try:
-                    scored = score_recipe(recipe, data, dense, budget, seed, plan.n_boot)
-                except RecipeUnavailable as exc:
-                    note(Outcome(spec.name, name, seed, "unavailable", str(exc)))
-                    continue
-                except Exception as exc:  # one broken recipe must not stop the others
-                    if os.environ.get("CSBENCH_DEBUG"):
-                        raise
-                    note(Outcome(spec.name, name, seed, "failed", f"{type(exc).__name__}: {exc}"))
-                    continue
-                record = make_record(
-                    rid=rid, spec=spec, dense=dense, seed=seed, profile=plan.profile, scored=scored, data=data,
-                    recipe={"name": recipe.name, "family": recipe.family, "params": recipe.params,
-                            "config_hash": recipe.config_hash()},
-                    wall_time=time.perf_counter() - start, extra={"budget": budget, "n_boot": plan.n_boot})
-                write_record(path, record, scored[2])
-                note(Outcome(spec.name, name, seed, "done", f"{time.perf_counter() - start:.0f}s", path))
+                recipe_units.append(replace(dense, kind="recipe", recipe=name,
+                                            run_id=run_id(spec, recipe, seed, plan.profile, budget)))
+            units += [dense, *recipe_units] if recipe_units else []
+    return units, outcomes
+
+
+def is_finished(unit: Unit) -> bool:
+    """A recipe unit whose record exists with its run id (and is not to be forced again)."""
+    return (unit.kind == "recipe" and not unit.force
+            and finished(record_path(Path(unit.results_dir), unit.task, unit.recipe, unit.seed), unit.run_id))
+
+
+def needed(units: list[Unit]) -> list[Unit]:
+    """The units a run must execute, in plan order: recipe units not finished, and the dense units
+    they depend on (a dense model whose records all exist is not trained again)."""
+    todo = {id(u) for u in units if u.kind == "recipe" and not is_finished(u)}
+    dense_keys = {u.dense_key for u in units if id(u) in todo}
+    return [u for u in units if id(u) in todo or (u.kind == "dense" and u.dense_key in dense_keys)]
+
+
+class ClassificationWorker:
+    """Runs classification units in one process, keeping the data and dense model it loaded last for
+    the next unit of the same task and seed (one of each, as the sequential runner always did)."""
+
+    def __init__(self):
+        self._data: tuple[str, TaskData] | None = None
+        self._dense: tuple[str, DenseReference] | None = None
+
+    def data(self, unit: Unit, spec: TaskSpec) -> TaskData:
+        key = stable_hash([unit.spec_hash, unit.profile, unit.overrides])
+        if self._data is None or self._data[0] != key:
+            self._data = None   # free the previous task's data before loading the next
+            self._data = (key, load_task_data(spec, unit.profile, overrides=unit.overrides))
+        return self._data[1]
+
+    def dense(self, unit: Unit, data: TaskData, budget: dict) -> DenseReference:
+        if self._dense is None or self._dense[0] != unit.dense_key:
+            self._dense = None
+            self._dense = (unit.dense_key, get_dense(data, data.spec.dense_model, budget, unit.seed))
+        return self._dense[1]
+
+    def run(self, unit: Unit, report: Callable[[Outcome], None] = lambda o: None) -> Outcome | None:
+        """A dense unit builds (or finds) its dense model; a recipe unit scores one recipe and writes its record."""
+        spec = unit_spec(unit)
+        budget = {**spec.profile(unit.profile), **unit.overrides}
+        if unit.kind == "dense":
+            report(Outcome(spec.name, "(dense model)", unit.seed, "running", "training it, or loading it from the cache"))
+            self.dense(unit, self.data(unit, spec), budget)
+            return None
+        recipe = RECIPES.get(unit.recipe)
+        path = record_path(Path(unit.results_dir), spec.name, unit.recipe, unit.seed)
+        if is_finished(unit):
+            return Outcome(spec.name, unit.recipe, unit.seed, "skipped", "finished before", path)
+        start = time.perf_counter()
+        report(Outcome(spec.name, unit.recipe, unit.seed, "running", "scoring"))   # progress where bars are off
+        data = self.data(unit, spec)
+        dense = self.dense(unit, data, budget)
+        try:
+            scored = score_recipe(recipe, data, dense, budget, unit.seed, unit.n_boot)
+        except RecipeUnavailable as exc:
+            return Outcome(spec.name, unit.recipe, unit.seed, "unavailable", str(exc))
+        except Exception as exc:  # one broken recipe must not stop the others
+            if os.environ.get("CSBENCH_DEBUG"):
+                raise
+            return Outcome(spec.name, unit.recipe, unit.seed, "failed", f"{type(exc).__name__}: {exc}")
+        record = make_record(
+            rid=unit.run_id, spec=spec, dense=dense, seed=unit.seed, profile=unit.profile, scored=scored, data=data,
+            recipe={"name": recipe.name, "family": recipe.family, "params": recipe.params,
+                    "config_hash": recipe.config_hash()},
+            wall_time=time.perf_counter() - start, extra={"budget": budget, "n_boot": unit.n_boot})
+        write_record(path, record, scored[2])
+        return Outcome(spec.name, unit.recipe, unit.seed, "done", f"{time.perf_counter() - start:.0f}s", path)
+
+
+def run_units(units: list[Unit], report: Callable[[Outcome], None] = lambda o: None,
+              worker: ClassificationWorker | None = None) -> list[Outcome]:
+    """The local sequential executor: units one after another in this process, sharing what was loaded."""
+    worker = worker or ClassificationWorker()
+    outcomes = []
+    for unit in units:
+        outcome = worker.run(unit, report)
+        if outcome is not None:
+            outcomes.append(outcome)
+            report(outcome)
     return outcomes
+
+
+def run_plan(plan: RunPlan, report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+    """The classification track sequentially in this process: plan the units, then run each needed one."""
+    units, outcomes = plan_units(plan)
+    for outcome in outcomes:
+        report(outcome)
+    dense_keys = {u.dense_key for u in needed(units)}
+    # every recipe unit (a finished one reports "skipped"), and only the dense models still needed
+    return outcomes + run_units([u for u in units if u.kind == "recipe" or u.dense_key in dense_keys], report)
+
+
+def run_track(plan: RunPlan, specs: list, report: Callable[[Outcome], None]) -> list[Outcome]:
+    return run_plan(replace(plan, specs=specs), report)
+
+
+def plan_track(plan: RunPlan, specs: list) -> tuple[list[Unit], list[Outcome]]:
+    return plan_units(replace(plan, specs=specs))
+
+
+TRACK = Track(run=run_track, plan_units=plan_track, unit_runner=ClassificationWorker)

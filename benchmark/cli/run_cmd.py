@@ -39,20 +39,6 @@ def parse_overrides(pairs: list[str]) -> dict:
     return out
 
 
-def load_recipe_files(paths: list[str]) -> None:
-    import importlib.util
-    from benchmark.errors import BenchmarkError
-    for path in paths:
-        if not Path(path).is_file():
-            raise BenchmarkError(f"--recipe-file {path}: no such file")
-        spec = importlib.util.spec_from_file_location(f"csbench_user_recipes_{Path(path).stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:
-            raise BenchmarkError(f"--recipe-file {path}: failed to load: {type(exc).__name__}: {exc}") from None
-
-
 def run(args) -> int:
     from benchmark.errors import BenchmarkError
     from benchmark.recipes import RECIPES
@@ -62,6 +48,7 @@ def run(args) -> int:
     from benchmark.suites import SUITES
     from benchmark.data.catalog import load_task
 
+    from benchmark.recipes.files import load_recipe_files
     load_recipe_files(args.recipe_file)
     suite = SUITES.get(args.suite) if args.suite else None
     tasks = args.tasks or (list(suite.tasks) if suite else [])
@@ -75,7 +62,7 @@ def run(args) -> int:
     plan = RunPlan(specs=specs, recipes=recipe_names, seeds=args.seeds or list(suite.seeds if suite else [0]),
                    profile=args.profile or (suite.profile if suite else "quick"), results_dir=args.results,
                    force=args.force, overrides=parse_overrides(args.overrides), n_boot=args.bootstrap,
-                   recipes_by_family=by_family)
+                   recipes_by_family=by_family, recipe_files=[str(Path(f).resolve()) for f in args.recipe_file])
     outcomes = run_tracks(plan, report)
     failed = [o for o in outcomes if o.status == "failed"]
     summary, table = build_leaderboard(args.results, args.leaderboard)

@@ -30,6 +30,8 @@ from benchmark.provenance import provenance
 from benchmark.recipes import RECIPES, Recipe
 from benchmark.records import Record, record_path, stable_hash, write_record
 from benchmark.runner import Outcome, finished
+from benchmark.tracks import Track
+from benchmark.units import Unit
 
 GENERATIVE_VERSION = 2   # bump when evaluation changes, so cached dense outputs and records are redone
 
@@ -86,8 +88,12 @@ def efficiency_of(bundle: Bundle) -> dict:
 
 def run_specs(specs: list[GenerativeTaskSpec], recipe_names: list[str], seeds: list[int], results_dir: Path,
               profile: str = "quick", force: bool = False, overrides: dict | None = None,
-              report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
+              report: Callable[[Outcome], None] = lambda o: None,
+              decoders: dict[str, Bundle] | None = None) -> list[Outcome]:
+    """``decoders``: dense decoders by name loaded before (filled as they are loaded), so a worker that
+    runs many units loads each once."""
     overrides = dict(overrides or {})
+    decoders = {} if decoders is None else decoders
     outcomes: list[Outcome] = []
 
     def note(outcome: Outcome) -> None:
@@ -101,7 +107,7 @@ def run_specs(specs: list[GenerativeTaskSpec], recipe_names: list[str], seeds: l
     for model_name, model_specs in by_model.items():
         tasks = {s.name: PreparedTask(s, KINDS.get(s.kind), task_settings(s, profile, overrides)) for s in model_specs}
         dense_key = decoder_key(model_name)   # known before (and without) loading the weights
-        dense: Bundle | None = None
+        dense: Bundle | None = decoders.get(model_name)
         for seed in seeds:
             for recipe_name in recipe_names:
                 recipe = RECIPES.get(recipe_name)
@@ -126,7 +132,7 @@ def run_specs(specs: list[GenerativeTaskSpec], recipe_names: list[str], seeds: l
                 start = time.perf_counter()
                 report(Outcome(pending[0][0].spec.name, recipe_name, seed, "running",
                                "building the compressed decoder" + ("" if dense else "; loading the dense one first")))
-                dense = dense or load_decoder(model_name)
+                dense = decoders[model_name] = dense or load_decoder(model_name)
                 try:
                     ctx = decoder_context(dense, profile, seed, overrides)
                     compressed = recipe.apply(ctx)
@@ -212,6 +218,69 @@ def run_generative(task_names: list[str], recipe_names: list[str], seeds: list[i
 
 
 def run_track(plan, specs, report) -> list[Outcome]:
-    """The TRACK_RUNNERS entry: ``csbench run`` hands generative specs of a RunPlan here."""
+    """The sequential executor of the track (``csbench run`` hands generative specs of a RunPlan here):
+    each compressed decoder is built once and evaluated on every task of its dense model."""
     return run_specs(specs, plan.recipes, plan.seeds, Path(plan.results_dir), plan.profile, plan.force,
                      plan.overrides, report)
+
+
+def plan_track(plan, specs) -> tuple[list[Unit], list[Outcome]]:
+    """Units in run_specs's order: per dense decoder one dense unit, then per seed and recipe one unit
+    per task. A unit run by itself builds its compressed decoder for its one task."""
+    budget = decoder_budget(plan.profile, plan.overrides)
+    common = dict(track="generative", profile=plan.profile, overrides=dict(plan.overrides),
+                  results_dir=str(plan.results_dir), force=plan.force, n_boot=plan.n_boot,
+                  threads=getattr(plan, "threads", 0), recipe_files=tuple(getattr(plan, "recipe_files", ())))
+    units: list[Unit] = []
+    outcomes: list[Outcome] = []
+    by_model: dict[str, list[GenerativeTaskSpec]] = {}
+    for spec in specs:
+        by_model.setdefault(spec.dense_model, []).append(spec)
+    for model_name, model_specs in by_model.items():
+        key = decoder_key(model_name)
+        first = model_specs[0]
+        model_units = []
+        for seed in plan.seeds:
+            for recipe_name in plan.recipes:
+                recipe = RECIPES.get(recipe_name)
+                for spec in model_specs:
+                    if FAMILY not in recipe.applies_to:
+                        outcomes.append(Outcome(spec.name, recipe_name, seed, "not applicable", f"{FAMILY} models"))
+                        continue
+                    reason = recipe.unavailable_reason()
+                    if reason:
+                        outcomes.append(Outcome(spec.name, recipe_name, seed, "unavailable", reason))
+                        continue
+                    rid = run_id(spec, recipe, seed, plan.profile, task_settings(spec, plan.profile, plan.overrides),
+                                 budget, key)
+                    model_units.append(Unit(kind="recipe", task=spec.name, task_file=str(spec.path),
+                                            spec_hash=spec.content_hash(), recipe=recipe_name, seed=seed, run_id=rid,
+                                            dense_key=key, spec=spec, **common))
+        if model_units:
+            units.append(Unit(kind="dense", task=first.name, task_file=str(first.path), spec_hash=first.content_hash(),
+                              recipe="", seed=plan.seeds[0], run_id="", dense_key=key, spec=first, **common))
+            units += model_units
+    return units, outcomes
+
+
+class GenerativeWorker:
+    """Runs generative units in one process, keeping each dense decoder it loaded."""
+
+    def __init__(self):
+        self.decoders: dict[str, Bundle] = {}
+
+    def run(self, unit: Unit, report: Callable[[Outcome], None] = lambda o: None) -> Outcome | None:
+        from benchmark.runner import unit_spec
+        spec = unit_spec(unit)
+        if unit.kind == "dense":   # converts (SmolLM2 from its GGUF) into the shared cache once
+            report(Outcome(spec.name, "(dense decoder)", unit.seed, "running", f"loading {spec.dense_model}"))
+            if spec.dense_model not in self.decoders:
+                self.decoders[spec.dense_model] = load_decoder(spec.dense_model)
+            return None
+        outcomes = run_specs([spec], [unit.recipe], [unit.seed], Path(unit.results_dir), unit.profile, unit.force,
+                             unit.overrides, lambda o: report(o) if o.status == "running" else None,
+                             decoders=self.decoders)
+        return outcomes[0] if outcomes else None
+
+
+TRACK = Track(run=run_track, plan_units=plan_track, unit_runner=GenerativeWorker)
