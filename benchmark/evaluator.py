@@ -7,6 +7,13 @@ import numpy as np
 
 from benchmark.metrics.agreement import decisive_flips, flip_counts, kl_divergence
 from benchmark.metrics.groups import GroupMetrics, excess_accuracy_gaps
+from benchmark.metrics.paired import (BOOTSTRAP_SEED, headline_groups, mcnemar_exact, percentile_interval,
+                                      resampled_statistics, within_group_resamples)
+
+# paired-bootstrap statistic -> the metric names of its interval
+INTERVALS = {"worst_group_accuracy": "worst_group_accuracy", "accuracy_change": "accuracy_change",
+             "worst_group_accuracy_change": "worst_group_accuracy_change", "max_psi": "max_psi",
+             "flip_rate": "flip_rate"}
 
 
 @dataclass
@@ -19,31 +26,46 @@ class Evaluation:
 
 
 def evaluate(*, labels, groups, group_names: list[str], logits, dense_logits,
-             n_boot: int = 1000, seed: int = 0) -> Evaluation:
-    """All metrics for one compressed model against its dense reference on one split."""
+             n_boot: int = 1000, seed: int = BOOTSTRAP_SEED, min_group_size: int | None = None) -> Evaluation:
+    """All metrics for one compressed model against its dense reference on one split.
+
+    Worst-group figures (worst-group accuracy, its change, the accuracy difference, psi extremes) are
+    taken over the groups with at least ``min_group_size`` test examples; smaller groups are still
+    scored in ``by_group`` and marked ``below_floor``. Intervals come from one paired bootstrap:
+    the same within-group resamples (seeded by ``seed``) for the dense and the compressed model.
+    """
     labels, groups = np.asarray(labels), np.asarray(groups)
     logits, dense_logits = np.asarray(logits), np.asarray(dense_logits)
     pred, dense_pred = logits.argmax(1), dense_logits.argmax(1)
+    headline = headline_groups(groups, min_group_size)
+    headline_names = [group_names[g] for g in np.flatnonzero(headline)]
     comp = GroupMetrics(y_true=labels, y_pred=pred, groups=groups, group_names=group_names)
     dense = GroupMetrics(y_true=labels, y_pred=dense_pred, groups=groups, group_names=group_names)
+    comp_head, dense_head = comp.by_group[headline_names], dense.by_group[headline_names]
     psi = excess_accuracy_gaps(dense, comp)
+    psi_head = psi[headline_names]
     kl = kl_divergence(dense_logits, logits)
-    ci_low, ci_high = comp.bootstrap("group_min", n_boot=n_boot, seed=seed) if n_boot else (np.nan, np.nan)
     overall = {
         "accuracy": comp.overall,
-        "worst_group_accuracy": comp.group_min(),
-        "worst_group_accuracy_ci_low": ci_low,
-        "worst_group_accuracy_ci_high": ci_high,
-        "group_accuracy_difference": comp.difference(),
+        "worst_group_accuracy": comp_head.min(),
+        "group_accuracy_difference": comp_head.max() - comp_head.min(),
         "accuracy_drop": dense.overall - comp.overall,
-        "worst_group_accuracy_drop": dense.group_min() - comp.group_min(),
-        "max_psi": float(psi.max()),
-        "min_psi": float(psi.min()),
-        "psi_disparity": float(psi.max() - psi.min()),
+        "worst_group_accuracy_drop": dense_head.min() - comp_head.min(),
+        "max_psi": float(psi_head.max()),
+        "min_psi": float(psi_head.min()),
+        "psi_disparity": float(psi_head.max() - psi_head.min()),
         **flip_counts(labels, dense_pred, pred),
         **decisive_flips(labels, dense_logits, pred),
         "kl_mean": float(kl.mean()),
+        "mcnemar_p": mcnemar_exact(dense_pred == labels, pred == labels),
+        "groups_at_floor": float(len(headline_names)),
+        "groups_below_floor": float(len(comp.by_group) - len(headline_names)),
     }
+    resampled = (resampled_statistics(dense_pred == labels, pred == labels, groups,
+                                      within_group_resamples(groups, n_boot, seed), headline) if n_boot else {})
+    for statistic, name in INTERVALS.items():
+        low, high = percentile_interval(resampled[statistic]) if n_boot else (np.nan, np.nan)
+        overall[f"{name}_ci_low"], overall[f"{name}_ci_high"] = low, high
     by_group = {}
     for g, name in enumerate(group_names):
         members = groups == g
@@ -51,6 +73,7 @@ def evaluate(*, labels, groups, group_names: list[str], logits, dense_logits,
             continue
         by_group[name] = {
             "n": int(members.sum()),
+            "below_floor": float(not headline[g]),
             "accuracy": float(comp.by_group[name]),
             "dense_accuracy": float(dense.by_group[name]),
             "psi": float(psi[name]),

@@ -88,10 +88,12 @@ def score_bundle(compressed: Bundle, data: TaskData, dense: DenseReference, budg
     """Score any model of the task's family against the dense reference on the test split."""
     spec = data.spec
     timing: dict = {}
-    logits = predict_logits(compressed, data.test, spec.inputs, desc="predict", timing=timing,
-                            **eval_settings(budget))
+    # a bundle may carry its own evaluation settings (the dense-rebatch control does)
+    settings = {**eval_settings(budget), **compressed.meta.get("eval_settings", {})}
+    logits = predict_logits(compressed, data.test, spec.inputs, desc="predict", timing=timing, **settings)
     result = evaluate(labels=data.test.labels, groups=data.test.groups, group_names=data.group_names,
-                      logits=logits, dense_logits=dense.test_logits, n_boot=n_boot, seed=seed)
+                      logits=logits, dense_logits=dense.test_logits, n_boot=n_boot,
+                      min_group_size=spec.groups.min_size)
     efficiency = {**parameter_counts(compressed.model), "bytes": saved_bytes(compressed.model),
                   "examples_per_second": timing["examples"] / max(timing["seconds"], 1e-9),
                   "notes": compressed.meta.get("notes", "")}
@@ -105,7 +107,8 @@ def make_record(*, rid: str, spec: TaskSpec, dense: DenseReference, recipe: dict
     metrics, efficiency, _ = scored
     return Record(
         run_id=rid, track="classification",
-        task={"name": spec.name, "version": spec.version, "spec_hash": spec.content_hash()},
+        task={"name": spec.name, "version": spec.version, "spec_hash": spec.content_hash(),
+              "group_min_size": spec.groups.min_size, "groups_absent_from_test": data.groups_absent_from_test},
         model={"dense": spec.dense_model, "family": spec.family, "dense_key": dense.key},
         recipe=recipe, seed=seed, profile=profile, metrics=metrics, efficiency=efficiency,
         group_names=data.group_names, provenance={**provenance(wall_time), **extra})

@@ -36,7 +36,7 @@ def _recompute(path: str | Path, record: Record) -> dict:
     n_boot = int(record.provenance.get("n_boot", 1000))
     return evaluate(labels=arrays["label"], groups=arrays["group"], group_names=record.group_names,
                     logits=arrays["logits"], dense_logits=arrays["dense_logits"], n_boot=n_boot,
-                    seed=record.seed).as_metrics()
+                    min_group_size=record.task.get("group_min_size")).as_metrics()
 
 
 def rescore_record(path: str | Path) -> bool:

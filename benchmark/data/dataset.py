@@ -33,6 +33,13 @@ class TaskData:
     group_names: list[str]
 
     @property
+    def groups_absent_from_test(self) -> list[str]:
+        """Groups some other split has but the test split lacks: no figure can be measured for them."""
+        present = set(np.unique(self.test.groups).tolist())
+        seen = set().union(*(np.unique(s.groups).tolist() for s in self.splits.values()))
+        return [self.group_names[g] for g in sorted(seen - present)]
+
+    @property
     def train(self) -> Split:
         return self.splits["train"]
 
@@ -61,6 +68,27 @@ def stratified_subsample(groups: np.ndarray, size: int | None, seed: int) -> np.
         rest = np.setdiff1d(np.arange(n), picked)
         picked = np.concatenate([picked, rng.choice(rest, size=size - len(picked), replace=False)])
     return np.sort(picked[:size])
+
+
+def per_group_subsample(groups: np.ndarray, per_group: int, seed: int) -> np.ndarray:
+    """Indices of up to ``per_group`` rows of every group (all rows of a smaller group), sorted.
+
+    Not proportional: small groups get as many examples as large ones, so every group's accuracy
+    is measured to the same precision."""
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(members, size=min(per_group, len(members)), replace=False)
+              for members in (np.flatnonzero(groups == g) for g in np.unique(groups))]
+    return np.sort(np.concatenate(chosen)) if chosen else np.arange(0)
+
+
+def subsample_split(groups: np.ndarray, budget: dict, role: str) -> np.ndarray:
+    """``{role}_per_group`` (equal numbers per group) wins over ``{role}_size`` (proportional)."""
+    per_group = budget.get(f"{role}_per_group")
+    if per_group is not None:
+        if not isinstance(per_group, int) or isinstance(per_group, bool) or per_group < 1:
+            raise BenchmarkError(f"budget: {role}_per_group must be a positive integer, got {per_group!r}")
+        return per_group_subsample(groups, per_group, seed=0)
+    return stratified_subsample(groups, budget.get(f"{role}_size"), seed=0)
 
 
 def check_columns(spec: TaskSpec, role: str, frame: pd.DataFrame) -> None:
@@ -96,6 +124,6 @@ def load_task_data(spec: TaskSpec, profile: str = "quick", seed: int = 0,
     for role, frame in frames.items():
         split = Split(frame, labels[role].astype(np.int64), groups[role])
         # The subsample is part of the task definition, so it does not vary with the model seed.
-        keep = stratified_subsample(split.groups, budget.get(f"{role}_size"), seed=0)
+        keep = subsample_split(split.groups, budget, role)
         splits[role] = split.subset(keep)
     return TaskData(spec=spec, splits=splits, group_names=names)

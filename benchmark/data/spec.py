@@ -21,6 +21,7 @@ PROFILES = ("quick", "full")
 class GroupSpec:
     by: tuple[str, ...]            # attribute columns whose combination defines the groups
     include_label: bool = True     # group = label x attributes (Gee et al.) or attributes only (BBQ)
+    min_size: int = 30             # headline worst-group figures only over test groups this large
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,9 @@ def parse_task(raw: Any, path: str) -> TaskSpec:
     include_label = groups.get("include_label", True)
     if not isinstance(include_label, bool):
         raise BenchmarkError(f"{path}: groups: field 'include_label' must be true or false")
+    min_size = groups.get("min_size", 30)
+    if not isinstance(min_size, int) or isinstance(min_size, bool) or min_size < 1:
+        raise BenchmarkError(f"{path}: groups: field 'min_size' must be a positive integer, got {min_size!r}")
     splits = raw["splits"]
     for role in ("train", "test"):
         _need(f"{path}: splits", splits, role, str)
@@ -98,7 +102,7 @@ def parse_task(raw: Any, path: str) -> TaskSpec:
         source_params=dict(source.get("params") or {}),
         family=raw["family"], dense_model=raw["dense_model"],
         inputs=tuple(str(c) for c in inputs), label=label, num_labels=num_labels,
-        groups=GroupSpec(by=tuple(str(c) for c in by), include_label=include_label),
+        groups=GroupSpec(by=tuple(str(c) for c in by), include_label=include_label, min_size=min_size),
         splits=dict(splits), profiles={k: dict(v) for k, v in profiles.items()},
         training=dict(training), path=path,
     )
