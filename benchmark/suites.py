@@ -34,14 +34,16 @@ def _suite(**kwargs):
 # The spine's three recipes: int8 quantization, magnitude pruning, a distilled student. Dynamic int8
 # and layer-dropped students are Linear/transformer methods, so the ResNet gets their counterparts.
 # Dynamic int8 runs on fbgemm: torchao's eager int8 is ~16x slower than fp32 on AVX2-only CPUs.
+# The two controls (another seed's dense model, another evaluation batch size) are the noise floor.
 SPINE = dict(
-    recipes=("dense", "prune-magnitude-40"),
+    recipes=("dense", "dense-reseed", "dense-rebatch", "prune-magnitude-40"),
     per_family=(("encoder_cls", ("quant-int8-dynamic-fbgemm", "distill-kd-l3")),
                 ("encoder_mc", ("quant-int8-dynamic-fbgemm", "distill-kd-l3")),
                 ("resnet", ("quant-int8-static", "distill-kd-resnet-w50"))))
 
-_suite(name="quick", tasks=("bbq", "colored_fashion_mnist"), **SPINE,
-       description="The offline default: BBQ (MiniLM) and colored Fashion-MNIST (ResNet), dense + 3 recipes, seed 0")
+_suite(name="quick", tasks=("bbq", "colored_fashion_mnist"), **SPINE, seeds=(0, 1, 2),
+       description="The offline default: BBQ (MiniLM) and colored Fashion-MNIST (ResNet), dense + 3 recipes + "
+                   "2 noise-floor controls, seeds 0, 1, 2")
 _suite(name="smoke", tasks=("synthetic", "colored_digits"), **SPINE,
        description="Tiny models on tiny data: walks the whole path in about a minute")
 _suite(name="generative-quick", tasks=("toxicity_prompts", "crows_pairs", "bbq_zeroshot"),

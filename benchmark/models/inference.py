@@ -23,12 +23,22 @@ def model_device_dtype(model: torch.nn.Module) -> tuple[torch.device, torch.dtyp
 
 
 def predict_logits(bundle: Bundle, split: Split, inputs: tuple[str, ...], *, batch_size: int = 64,
-                   max_length: int = 128, desc: str = "predict", timing: dict | None = None) -> np.ndarray:
+                   max_length: int = 128, desc: str = "predict", timing: dict | None = None,
+                   threads: int | None = None) -> np.ndarray:
     """Logits (N x C, float32) for every row of ``split``.
 
     ``timing``, if given, receives the forward-pass seconds and example count (tokenisation excluded,
-    so throughput reflects the model, not the tokenizer).
+    so throughput reflects the model, not the tokenizer). ``threads`` sets torch's intra-op threads
+    for this call only.
     """
+    if threads:
+        before = torch.get_num_threads()
+        torch.set_num_threads(threads)
+        try:
+            return predict_logits(bundle, split, inputs, batch_size=batch_size, max_length=max_length, desc=desc,
+                                  timing=timing)
+        finally:
+            torch.set_num_threads(before)
     family = MODEL_FAMILIES.get(bundle.family)
     model = bundle.model.eval()
     device, dtype = model_device_dtype(model)
