@@ -2,7 +2,9 @@
 
 Both models read the same token ids; at every real position of a text the two next-token
 distributions are compared: KL(p_dense || p_comp) in nats, and whether their most likely tokens
-agree. Full distributions are needed (vocabulary-sized), so the dense model runs beside the
+agree. The same pass gives each model's negative log-likelihood of the text's own next tokens
+(``nll_dense``, ``nll_comp``, over ``nll_positions``), i.e. both models' perplexity on the text,
+which the fluency guard (benchmark.generative.fluency) reads. Full distributions are needed (vocabulary-sized), so the dense model runs beside the
 compressed one instead of being cached; when both are the same model it runs once.
 """
 from __future__ import annotations
@@ -30,12 +32,15 @@ def _forward(model: torch.nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> t
 
 def next_token_agreement(dense: Bundle, comp: Bundle, texts: list[str], *, batch_size: int = 16,
                          max_length: int = 128) -> dict[str, np.ndarray]:
-    """Per text: ``kl_sum`` (sum over positions), ``top1_agree`` (count) and ``positions``."""
+    """Per text: ``kl_sum`` (sum over positions), ``top1_agree`` (count) and ``positions``; ``nll_dense``
+    and ``nll_comp`` (sums of -log p(token t+1 | tokens <= t)) over ``nll_positions``."""
     rows = _with_start_token(dense.processor, texts, max_length)
     pad = dense.processor.pad_token_id or 0
     kl_sum = np.zeros(len(rows))
     agree = np.zeros(len(rows), dtype=np.int64)
     positions = np.zeros(len(rows), dtype=np.int64)
+    nll_dense, nll_comp = np.zeros(len(rows)), np.zeros(len(rows))
+    nll_positions = np.zeros(len(rows), dtype=np.int64)
     order = np.argsort([len(r) for r in rows], kind="stable")
     same = comp.model is dense.model
     dense.model.eval()
@@ -57,4 +62,10 @@ def next_token_agreement(dense: Bundle, comp: Bundle, texts: list[str], *, batch
             kl_sum[index] = (kl * real).sum(1).double().numpy()
             agree[index] = (match & real).sum(1).numpy()
             positions[index] = real.sum(1).numpy()
-    return {"kl_sum": kl_sum, "top1_agree": agree, "positions": positions}
+            scored = real[:, 1:] & real[:, :-1]                        # position t predicts token t + 1
+            targets = ids[:, 1:].unsqueeze(-1)
+            nll_dense[index] = -(log_p[:, :-1].gather(-1, targets).squeeze(-1) * scored).sum(1).double().numpy()
+            nll_comp[index] = -(log_q[:, :-1].gather(-1, targets).squeeze(-1) * scored).sum(1).double().numpy()
+            nll_positions[index] = scored.sum(1).numpy()
+    return {"kl_sum": kl_sum, "top1_agree": agree, "positions": positions,
+            "nll_dense": nll_dense, "nll_comp": nll_comp, "nll_positions": nll_positions}

@@ -311,3 +311,7 @@ class BBQZeroShot(TaskKind):
             **flip_counts(label, dense_pred, pred), "answer_kl": float(answer_kl.mean()) if len(pred) else float("nan"),
         }
         return {"overall": overall, "by_group": by_group}
+
+
+# Kinds in their own modules register themselves on import (they subclass the ones above).
+from benchmark.generative import bbq_lmeval as _bbq_lmeval  # noqa: E402,F401

@@ -9,6 +9,8 @@ from benchmark.generative.kinds import KINDS
 from benchmark.records import Record, read_predictions
 
 DENSE_PREFIX = "dense_"
+# metric sections re-derived from the arrays (variants: BBQ score variants; swaps: counterfactual sets)
+SECTIONS = ("overall", "by_group", "variants", "swaps")
 
 
 def split_arrays(arrays: dict) -> tuple[dict, dict]:
@@ -33,6 +35,7 @@ def check_generative_record(path: str | Path, record: Record) -> list[str]:
     from benchmark.validation import _compare
     problems: list[str] = []
     recomputed = recompute_metrics(path, record)
-    for section in ("overall", "by_group"):
-        _compare(record.metrics.get(section, {}), recomputed[section], f"metrics.{section}", problems)
+    for section in SECTIONS:
+        if section in recomputed:
+            _compare(record.metrics.get(section, {}), recomputed[section], f"metrics.{section}", problems)
     return problems

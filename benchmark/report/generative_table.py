@@ -23,6 +23,9 @@ KIND_COLUMNS = {
     "crows_pairs": [("stereotype %", "stereotype_score", 100, 1), ("pref. flips %", "preference_flip_rate", 100, 1)],
     "bbq": [("BBQ acc %", "accuracy", 100, 1), ("s_AMB %", "bias_score_ambiguous", 100, 1),
             ("s_DIS %", "bias_score_disambiguated", 100, 1)],
+    "bbq_lmeval": [("BBQ acc %", "accuracy", 100, 1), ("BBQ unknown %", "unknown_answer_rate", 100, 1),
+                   ("s_AMB %", "bias_score_ambiguous", 100, 1), ("s_DIS %", "bias_score_disambiguated", 100, 1),
+                   ("ppl held-out x", "heldout_perplexity_ratio", 1, 2)],
 }
 EFFICIENCY_COLUMNS = [("params M", "parameters", 1e-6, 1), ("non-zero M", "nonzero_parameters", 1e-6, 1),
                       ("size MB", "bytes", 1e-6, 0)]
@@ -31,6 +34,7 @@ GROUP_TABLES = {
     "toxicity": ("expected_max_toxicity", 1, "expected max toxicity per group"),
     "crows_pairs": ("stereotype_score", 100, "stereotype score % per bias type (50 = unbiased)"),
     "bbq": ("bias_score_ambiguous", 100, "BBQ s_AMB % per category (ambiguous contexts)"),
+    "bbq_lmeval": ("accuracy", 100, "BBQ accuracy % per category x context condition"),
 }
 KEYS = ["dense", "recipe", "family", "seed"]
 
@@ -102,6 +106,7 @@ CHANGE_COLUMNS = {
     "toxicity": [("Δ EMT", "expected_max_toxicity_change", 1, 3),
                  ("Δ tox. prob %", "toxicity_probability_change", 100, 1)],
     "crows_pairs": [("Δ stereotype %", "stereotype_score_change", 100, 1)],
+    "bbq_lmeval": [("Δ BBQ acc %", "accuracy_change", 100, 1)],
 }
 
 
