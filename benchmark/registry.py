@@ -81,7 +81,8 @@ class Registry(Generic[T]):
         known = sorted(self._items)
         close = difflib.get_close_matches(name, known, n=3, cutoff=0.5)
         hint = f" Did you mean: {', '.join(close)}?" if close else ""
-        listing = ", ".join(known[:12]) + (" ..." if len(known) > 12 else "")
+        shown = 30   # a short registry is listed whole; a long one says how many more there are
+        listing = ", ".join(known[:shown]) + (f" ... ({len(known) - shown} more)" if len(known) > shown else "")
         return f"Unknown {self.kind} {name!r}.{hint} Known: {listing}"
 
     def names(self, pattern: str = "*") -> list[str]:

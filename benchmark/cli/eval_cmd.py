@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from benchmark.cli.run_cmd import seed_number
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -14,7 +16,7 @@ def add_parser(sub) -> None:
     p.add_argument("--model", required=True, help="checkpoint folder, .pt file or hub id")
     p.add_argument("--dense", help="a different dense reference (same forms as --model)")
     p.add_argument("--name", help="row name on the leaderboard (default: the checkpoint's name)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=seed_number, default=0)
     p.add_argument("--profile", choices=("quick", "full"), default="quick")
     p.add_argument("--results", type=Path, default=Path("results"))
     p.add_argument("--trust-pickle", action="store_true", help="allow loading a pickled whole model (.pt)")

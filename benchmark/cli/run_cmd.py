@@ -14,7 +14,8 @@ def add_parser(sub) -> None:
     p.add_argument("--tasks", nargs="+", default=[], metavar="TASK", help="task names or YAML paths")
     p.add_argument("--recipes", nargs="+", default=[], metavar="RECIPE",
                    help="recipe names or globs, e.g. dense 'prune-magnitude-*' (csbench ls recipes)")
-    p.add_argument("--seeds", nargs="+", type=int, metavar="SEED", help="model seeds (default: the suite's, or 0)")
+    p.add_argument("--seeds", nargs="+", type=seed_number, metavar="SEED",
+                   help="model seeds, whole numbers >= 0 (default: the suite's, or 0)")
     p.add_argument("--profile", choices=("quick", "full"), help="data sizes and training budgets (default quick)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a budget value, e.g. --set train_size=500 (part of the run id)")
@@ -25,6 +26,28 @@ def add_parser(sub) -> None:
     p.add_argument("--force", action="store_true", help="recompute records that already exist")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the WGA interval")
     p.set_defaults(handler=run)
+
+
+def seed_number(text: str) -> int:
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a seed is a whole number >= 0, got {value}")
+    return value
+
+
+def checked_overrides(pairs: list[str], specs: list) -> dict:
+    """``--set`` pairs: budget keys (any task) or a generative kind's settings, each of the right type."""
+    from benchmark.data.spec import check_overrides
+    settings: dict = {}
+    for spec in specs:
+        if getattr(spec, "track", "classification") == "generative":
+            from benchmark.generative.kinds import KINDS
+            settings.update(KINDS.get(spec.kind).settings)
+    return check_overrides(parse_overrides(pairs), settings)
 
 
 def parse_overrides(pairs: list[str]) -> dict:
@@ -61,9 +84,10 @@ def run(args) -> int:
         getattr(s, "family", ""): RECIPES.select(suite.recipes_for(getattr(s, "family", ""))) for s in specs}
     plan = RunPlan(specs=specs, recipes=recipe_names, seeds=args.seeds or list(suite.seeds if suite else [0]),
                    profile=args.profile or (suite.profile if suite else "quick"), results_dir=args.results,
-                   force=args.force, overrides=parse_overrides(args.overrides), n_boot=args.bootstrap,
+                   force=args.force, overrides=checked_overrides(args.overrides, specs), n_boot=args.bootstrap,
                    recipes_by_family=by_family, recipe_files=[str(Path(f).resolve()) for f in args.recipe_file])
-    outcomes = run_tracks(plan, report)
+    named = {r for r in args.recipes if not any(c in r for c in "*?[")}   # asked for by exact name
+    outcomes = run_tracks(plan, lambda outcome: report(outcome, named))
     failed = [o for o in outcomes if o.status == "failed"]
     summary, table = build_leaderboard(args.results, args.leaderboard)
     print()
@@ -72,10 +96,10 @@ def run(args) -> int:
     return 1 if failed else 0
 
 
-def report(outcome) -> None:
-    mark = {"running": "▸", "done": "✓", "skipped": "·", "unavailable": "–", "not applicable": " ", "failed": "✗"}.get(outcome.status, "?")
-    if outcome.status == "not applicable":
-        return
+def report(outcome, named: set[str] = frozenset()) -> None:
+    mark = {"running": "▸", "done": "✓", "skipped": "·", "unavailable": "–", "not applicable": "–", "failed": "✗"}.get(outcome.status, "?")
+    if outcome.status == "not applicable" and outcome.recipe not in named:
+        return   # a glob or a suite expands to recipes for every family: silence is expected there
     if outcome.status == "running":
         detail = outcome.detail or "the first recipe of a task also trains or loads the cached dense model"
         print(f"▸ {outcome.task:<24} {outcome.recipe:<28} seed {outcome.seed}  running ({detail})", flush=True)

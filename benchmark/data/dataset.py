@@ -105,7 +105,7 @@ def load_task_data(spec: TaskSpec, profile: str = "quick", seed: int = 0,
     """Load, validate, group and subsample a task's splits. Fails before any training."""
     budget = {**spec.profile(profile), **(overrides or {})}
     loader = SOURCES.get(spec.source)
-    raw = loader(dict(spec.source_params), seed=0)  # data construction is fixed; seeds vary models
+    raw = loader(spec.source_params_resolved(), seed=0)  # data construction is fixed; seeds vary models
     frames = {}
     for role, source_split in spec.splits.items():
         if source_split not in raw:

@@ -46,8 +46,10 @@ class PreparedTask:
 
     def load(self) -> "PreparedTask":
         if self.data is None:
-            self.data = self.kind.load(self.spec.source, self.spec.source_params, self.spec.split, self.settings,
-                                       self.spec.path)
+            from benchmark.data.sources import resolve_params   # relative paths: from the task file's folder
+            base = Path(self.spec.path).parent if self.spec.path and not self.spec.path.startswith("<") else Path.cwd()
+            params = resolve_params(self.spec.source, self.spec.source_params, base)
+            self.data = self.kind.load(self.spec.source, params, self.spec.split, self.settings, self.spec.path)
         if self.kind.needs_scorer and self.scorer is None:
             from benchmark.generative.scorers import create_scorer
             self.scorer = create_scorer(self.spec.scorer["name"], self.spec.scorer.get("params"))

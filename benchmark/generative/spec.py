@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 
-from benchmark.data.spec import PROFILES, read_task_yaml
+from benchmark.data.sources import check_params
+from benchmark.data.spec import PROFILES, read_task_yaml, setting_like
 from benchmark.errors import BenchmarkError
 
 TRACK = "generative"
@@ -75,14 +76,34 @@ def _optional_mapping(where: str, mapping: dict, key: str) -> dict:
     return value
 
 
+TOP_LEVEL_KEYS = ("name", "version", "track", "kind", "description", "dense_model", "source", "scorer", "settings",
+                  "profiles")
+
+
+def _check_keys(where: str, mapping: dict, known: tuple[str, ...]) -> None:
+    import difflib
+    for key in mapping:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise BenchmarkError(f"{where}: unknown field {key!r}{hint}; known here: {', '.join(known)}")
+
+
 def _check_settings(where: str, values: dict, allowed: dict[str, Any], kind: str) -> None:
     import difflib
-    for key in values:
+    for key, value in values.items():
         if key not in allowed:
             close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise BenchmarkError(f"{where}: unknown setting {key!r} for kind {kind!r}{hint}; "
                                  f"known: {', '.join(sorted(allowed))}")
+        example = allowed[key]   # the kind's default: a value must share its type (and be positive if a count)
+        try:
+            checked = setting_like(key, value, example)
+        except BenchmarkError as exc:
+            raise BenchmarkError(f"{where}: {str(exc).removeprefix('--set: ')}") from None
+        if isinstance(checked, (int, float)) and not isinstance(checked, bool) and checked <= 0:
+            raise BenchmarkError(f"{where}: field {key!r} must be greater than 0, got {value!r}")
 
 
 def parse_generative_task(raw: Any, path: str) -> GenerativeTaskSpec:
@@ -93,6 +114,7 @@ def parse_generative_task(raw: Any, path: str) -> GenerativeTaskSpec:
 
     if not isinstance(raw, dict):
         raise BenchmarkError(f"{path}: a task file must be a mapping, got {type(raw).__name__}")
+    _check_keys(path, raw, TOP_LEVEL_KEYS)
     for key, kind in {"name": str, "version": int, "track": str, "kind": str, "dense_model": str,
                       "source": dict, "profiles": dict}.items():
         _need(path, raw, key, kind)
@@ -102,9 +124,11 @@ def parse_generative_task(raw: Any, path: str) -> GenerativeTaskSpec:
         raise BenchmarkError(f"{path}: field 'kind': {KINDS.unknown_message(raw['kind'])}")
     kind = KINDS.get(raw["kind"])
     source = raw["source"]
+    _check_keys(f"{path}: source", source, ("loader", "params", "split"))
     loader = _need(f"{path}: source", source, "loader", str)
     if loader not in SOURCES:
         raise BenchmarkError(f"{path}: source: field 'loader': {SOURCES.unknown_message(loader)}")
+    check_params(loader, source.get("params") or {}, f"{path}: source.params")
     split = source.get("split", "test")
     if not isinstance(split, str):
         raise BenchmarkError(f"{path}: source: field 'split' must be str, got {type(split).__name__}")
@@ -119,6 +143,7 @@ def parse_generative_task(raw: Any, path: str) -> GenerativeTaskSpec:
             raise BenchmarkError(f"{path}: profiles: field {profile!r} must be a mapping")
         _check_settings(f"{path}: profiles: {profile}", values, kind.settings, kind.name)
     scorer = _optional_mapping(path, raw, "scorer")
+    _check_keys(f"{path}: scorer", scorer, ("name", "params"))
     if kind.needs_scorer:
         name = _need(f"{path}: scorer", scorer, "name", str)
         if name not in SCORERS:

@@ -112,18 +112,33 @@ MODELS.register("tiny-resnet", ModelSpec(
     "tiny-resnet", ("resnet",), "ResNet (widths 8-32) for tests", _resnet((8, 16, 32), (1, 1, 1), "tiny-resnet")))
 
 
-def build_dense(name: str, family: str, num_labels: int) -> Bundle:
-    """A registered model, or else a hub id / local folder loaded with the family's Auto class."""
+def looks_like_hub_id_or_folder(name: str) -> bool:
+    # "org/name", a local folder, or one of the hub's legacy ids without an organisation
+    return "/" in name or os.path.isdir(name) or name.startswith(("bert-", "distilbert", "gpt2"))
+
+
+def dense_model_problem(name: str, family: str) -> str:
+    """Why ``name`` cannot be the dense model of a ``family`` task ('' when it can), without loading it."""
     if name in MODELS:
         spec = MODELS.get(name)
         if family not in spec.families:
-            raise BenchmarkError(f"model {name!r} does not serve family {family!r} (it serves {', '.join(spec.families)})")
-        return spec.build(family, num_labels)
-    if "/" in name or os.path.isdir(name) or name.startswith(("bert-", "distilbert", "gpt2")):
-        try:
-            return pretrained_bundle(name, family, num_labels, name)
-        except OSError as exc:
-            offline = os.environ.get("HF_HUB_OFFLINE") == "1"
-            why = "HF_HUB_OFFLINE=1 is set" if offline else "the hub is unreachable or the id is wrong"
-            raise BenchmarkError(f"cannot load model {name!r} ({why}): {str(exc).splitlines()[0]}") from None
-    raise BenchmarkError(MODELS.unknown_message(name))
+            return f"model {name!r} does not serve family {family!r} (it serves {', '.join(spec.families)})"
+        return ""
+    if looks_like_hub_id_or_folder(name):
+        return ""
+    return MODELS.unknown_message(name) + " (or a hub id written org/name, or a local folder)"
+
+
+def build_dense(name: str, family: str, num_labels: int) -> Bundle:
+    """A registered model, or else a hub id / local folder loaded with the family's Auto class."""
+    problem = dense_model_problem(name, family)
+    if problem:
+        raise BenchmarkError(problem)
+    if name in MODELS:
+        return MODELS.get(name).build(family, num_labels)
+    try:
+        return pretrained_bundle(name, family, num_labels, name)
+    except OSError as exc:
+        offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+        why = "HF_HUB_OFFLINE=1 is set" if offline else "the hub is unreachable or the id is wrong"
+        raise BenchmarkError(f"cannot load model {name!r} ({why}): {str(exc).splitlines()[0]}") from None
