@@ -24,7 +24,7 @@ def test_floor_defaults_to_30_and_is_read_from_the_task_file():
 
 @pytest.mark.parametrize("bad", [0, -3, "30", 2.5, True])
 def test_bad_floor_is_a_one_line_error(bad):
-    with pytest.raises(BenchmarkError, match=r"t.yaml: groups: field 'min_size'"):
+    with pytest.raises(BenchmarkError, match=r"t.yaml: field 'groups.min_size'"):
         parse_task({**BASE, "groups": {"by": ["identity_any"], "min_size": bad}}, "t.yaml")
 
 
