@@ -96,7 +96,9 @@ def score_bundle(compressed: Bundle, data: TaskData, dense: DenseReference, budg
                       min_group_size=spec.groups.min_size)
     efficiency = {**parameter_counts(compressed.model), "bytes": saved_bytes(compressed.model),
                   "examples_per_second": timing["examples"] / max(timing["seconds"], 1e-9),
-                  "notes": compressed.meta.get("notes", "")}
+                  "notes": compressed.meta.get("notes", ""),
+                  # what the recipe did (core-set composition, multipliers, vocabulary size, ...)
+                  "recipe_report": compressed.meta.get("report", {})}
     arrays = {"index": np.arange(len(data.test)), "label": data.test.labels, "group": data.test.groups,
               "logits": logits.astype(np.float32), "dense_logits": dense.test_logits.astype(np.float32)}
     return result.as_metrics(), efficiency, arrays

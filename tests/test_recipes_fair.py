@@ -141,3 +141,36 @@ def test_ceag_run_is_deterministic_and_moves_multipliers():
         runs.append((bundle.meta["fairness"]["multipliers"], [p.detach().clone() for p in bundle.model.parameters()]))
     assert runs[0][0] == runs[1][0] and any(m > 0 for m in runs[0][0])
     assert all(torch.equal(a, b) for a, b in zip(runs[0][1], runs[1][1]))
+
+
+def _fair_run(name, **budget):
+    from conftest import tiny_context
+    ctx = tiny_context("resnet")
+    ctx.budget.update(fair_epochs=0.5, fair_buffer_size=2, fair_dual_lr=0.5, **budget)
+    return RECIPES.get(name).apply(ctx)
+
+
+def test_records_carry_train_gaps_feasibility_multipliers_and_constrained_shares():
+    nft, ceag = _fair_run("fair-nft-80"), _fair_run("fair-ceag-80-eps1")
+    groups = 20   # colored digits: 10 labels x 2 colours
+    for bundle in (nft, ceag):
+        report = bundle.meta["report"]["fairness"]
+        psi = report["train_psi_by_group"]
+        assert report["train_max_psi"] == pytest.approx(max(psi.values()))
+        assert report["train_feasible_at"] == {f"eps{e}": report["train_max_psi"] <= e / 100 for e in (1, 5)}
+    assert nft.meta["report"]["fairness"]["multipliers"] == [] and "feasible" not in nft.meta["report"]["fairness"]
+    report = ceag.meta["report"]["fairness"]
+    assert report["feasible"] == (report["train_max_psi"] <= 0.01) and report["tolerance"] == 0.01
+    assert len(report["multipliers"]) == len(report["active_share"]) == len(report["observed_share"]) == groups
+    assert all(0.0 <= s <= 1.0 for s in report["active_share"] + report["observed_share"])
+    # a group can only be active once its buffer has been full
+    assert all(a <= o + 1e-9 or m == 0 for a, o, m in
+               zip(report["active_share"], report["observed_share"], report["multipliers"]))
+
+
+def test_ceag_differs_from_nft_when_a_constraint_is_violated():
+    nft = _fair_run("fair-nft-80")
+    ceag = _fair_run("fair-ceag-80-eps1")
+    report = ceag.meta["report"]["fairness"]
+    assert max(report["multipliers"]) > 0 and max(report["active_share"]) > 0
+    assert any(not torch.equal(a, b) for a, b in zip(nft.model.parameters(), ceag.model.parameters()))

@@ -82,6 +82,13 @@ class Budget(Strict):
     mlm_batch_size: Count | None = None
     mlm_lr: Positive | None = None
     mlm_probability: Fraction | None = None
+    dd_dm_iterations: Count | None = None    # benchmark.recipes.data_distill (dataset distillation)
+    dd_dc_iterations: Count | None = None
+    dd_dc_outer_loop: Count | None = None
+    dd_dc_inner_loop: Count | None = None
+    dd_batch_real: Count | None = None
+    dd_width: Count | None = None
+    dd_eval_epochs: Count | None = None
     corpus_samples: Count | None = None      # the decoder corpus (benchmark.generative.corpus)
     corpus_new_tokens: Count | None = None
 

@@ -29,7 +29,8 @@ from benchmark.registry import Registry
 
 ENCODERS = ("encoder_cls", "encoder_mc")
 CLASSIFIERS = ("encoder_cls", "encoder_mc", "resnet")
-METHOD_FAMILIES = ("reference", "control", "distillation", "pruning", "quantization", "fairness", "vocabulary")
+METHOD_FAMILIES = ("reference", "control", "distillation", "pruning", "quantization", "fairness", "vocabulary",
+                   "data-distillation")
 
 
 @dataclass

@@ -17,10 +17,14 @@ destabilised a 95 %-sparse tiny ResNet on colored digits: train accuracy fell to
 """
 from __future__ import annotations
 
+import numpy as np
+
 from benchmark.models.bundle import Bundle
+from benchmark.models.inference import predict_logits
 from benchmark.recipes.base import ENCODERS, RecipeContext, register_recipe
 from benchmark.recipes.fair_loop import PruningPlan, prune_and_recover
-from benchmark.recipes.fair_problems import CEAGProblem, DenseBaseline, EqualizedLossProblem, ERMProblem
+from benchmark.recipes.fair_problems import (CEAGProblem, DenseBaseline, EqualizedLossProblem, ERMProblem,
+                                             excess_accuracy_gaps)
 
 # Per-scale sweeps: small ResNets survive 99 % unstructured sparsity with fine-tuning, while
 # short encoder fine-tuning does not recover from much beyond 70 %.
@@ -36,12 +40,35 @@ def _budget(ctx: RecipeContext, key: str):
     return type(DEFAULTS[key])(ctx.budget.get(key, DEFAULTS[key]))
 
 
-def _recover(ctx: RecipeContext, problem, sparsity: int, desc: str) -> Bundle:
+def _recover(ctx: RecipeContext, problem, sparsity: int, desc: str, tolerance: int | None = None) -> Bundle:
     epochs = ctx.budget.get("fair_epochs")
     config = ctx.train_config(**({"epochs": epochs} if epochs is not None else {}))
     plan = PruningPlan(sparsity / 100, _budget(ctx, "fair_prune_fraction"), _budget(ctx, "fair_prune_updates"))
-    return prune_and_recover(ctx.dense.clone(), ctx.train_split, ctx.inputs, config, problem, plan,
-                             seed=ctx.seed, dual_lr=_budget(ctx, "fair_dual_lr"), desc=desc)
+    bundle = prune_and_recover(ctx.dense.clone(), ctx.train_split, ctx.inputs, config, problem, plan,
+                               seed=ctx.seed, dual_lr=_budget(ctx, "fair_dual_lr"), desc=desc)
+    report = {**bundle.meta["fairness"], **train_gaps(ctx, bundle, tolerance),
+              "buffer_size": _budget(ctx, "fair_buffer_size"), "dual_lr": _budget(ctx, "fair_dual_lr")}
+    bundle.meta["fairness"] = report
+    bundle.meta["report"] = {"fairness": report}
+    return bundle
+
+
+def train_gaps(ctx: RecipeContext, bundle: Bundle, tolerance: int | None) -> dict:
+    """psi_g on the training split (the quantity CEAG constrains), its max, and feasibility: max psi_g
+    <= eps for CEAG's own eps, and at every eps of the sweep for all methods (so NFT is comparable)."""
+    split = ctx.train_split
+    logits = predict_logits(bundle, split, ctx.inputs, batch_size=int(ctx.budget.get("eval_batch_size", 64)),
+                            max_length=int(ctx.budget.get("max_length", 128)))
+    psi = excess_accuracy_gaps(ctx.teacher_logits("train"), logits, split.labels, split.groups,
+                               len(ctx.data.group_names))
+    worst = float(np.nanmax(psi))
+    out = {"train_max_psi": worst,
+           "train_psi_by_group": {name: float(v) for name, v in zip(ctx.data.group_names, psi) if not np.isnan(v)},
+           "train_feasible_at": {f"eps{e}": worst <= e / 100 for e in TOLERANCES},
+           "train_accuracy": float((logits.argmax(1) == split.labels).mean())}
+    if tolerance is not None:
+        out.update(tolerance=tolerance / 100, feasible=worst <= tolerance / 100)
+    return out
 
 
 def dense_baseline(ctx: RecipeContext) -> DenseBaseline:
@@ -67,7 +94,7 @@ def ceag(ctx: RecipeContext, sparsity: int, tolerance: int) -> Bundle:
     """CEAG: pruning to {sparsity}%, then excess accuracy gap psi_g <= {tolerance}% for every group."""
     problem = CEAGProblem(ctx.family.logits, dense_baseline(ctx), tolerance=tolerance / 100,
                           buffer_memory=_budget(ctx, "fair_buffer_size"))
-    return _recover(ctx, problem, sparsity, "ceag")
+    return _recover(ctx, problem, sparsity, "ceag", tolerance)
 
 
 for _applies, _sparsities in ((RESNET, RESNET_SPARSITIES), (ENCODERS, ENCODER_SPARSITIES)):

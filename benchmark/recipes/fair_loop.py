@@ -54,6 +54,37 @@ class RunRecord:
     sparsity: float = 0.0
     multipliers: list[float] = field(default_factory=list)
     max_multiplier_by_step: list[tuple[int, float]] = field(default_factory=list)
+    # per group, over the constrained steps: share in which its constraint was measured (full replay
+    # buffer) and share in which it was active (multiplier != 0 after the step)
+    observed_share: list[float] = field(default_factory=list)
+    active_share: list[float] = field(default_factory=list)
+
+
+class ConstraintTracker:
+    """Counts, per group and constrained step, whether its constraint was measured (its replay
+    buffer full) and active (non-zero multiplier): the evidence that a constraint did anything."""
+
+    def __init__(self, problem):
+        self.problem = problem
+        self.steps = 0
+        self.observed: torch.Tensor | None = None
+        self.active: torch.Tensor | None = None
+
+    def step(self) -> None:
+        values = multiplier_values(self.problem)
+        if not values:
+            return
+        buffer = getattr(self.problem, "buffer", None)
+        observed = (buffer.query().counts > 0).float() if buffer is not None else torch.ones(len(values))
+        active = (torch.tensor(values) != 0).float()   # equality multipliers may be negative
+        self.observed = observed if self.observed is None else self.observed + observed
+        self.active = active if self.active is None else self.active + active
+        self.steps += 1
+
+    def shares(self) -> tuple[list[float], list[float]]:
+        if not self.steps:
+            return [], []
+        return (self.observed / self.steps).tolist(), (self.active / self.steps).tolist()
 
 
 def step_schedule(total: int, warmup: float):
@@ -95,6 +126,7 @@ def prune_and_recover(bundle: Bundle, split: Split, inputs: tuple[str, ...], con
         else cooper.optim.UnconstrainedOptimizer(problem, primal))
     record = RunRecord(total_steps=total, pruning_end_step=end_step)
     encoded = family.encode(bundle, split, inputs, config.max_length)
+    tracker = ConstraintTracker(problem)
     progress = tqdm(total=total, desc=desc, leave=False, disable=None)
     step, epoch = 0, 0
     while step < total:
@@ -108,6 +140,8 @@ def prune_and_recover(bundle: Bundle, split: Split, inputs: tuple[str, ...], con
             schedule.step()
             step += 1
             record.constrained_steps += int(constrained)
+            if constrained:
+                tracker.step()
             pruning(step)
             if duals and (step % log_every == 0 or step == total):
                 record.max_multiplier_by_step.append((step, max(multiplier_values(problem), default=0.0)))
@@ -122,5 +156,6 @@ def prune_and_recover(bundle: Bundle, split: Split, inputs: tuple[str, ...], con
     bundle.model.eval()
     record.sparsity = sparsity_report(bundle.model).sparsity
     record.multipliers = multiplier_values(problem)
+    record.observed_share, record.active_share = tracker.shares()
     bundle.meta["fairness"] = asdict(record)
     return bundle
