@@ -22,6 +22,7 @@ from benchmark.data.spec import TaskSpec
 from benchmark.dense import DENSE_VERSION, DenseReference, dense_key_for, eval_settings, get_dense
 from benchmark.errors import BenchmarkError, RecipeUnavailable
 from benchmark.evaluator import evaluate
+from benchmark.locks import lock_for
 from benchmark.metrics.efficiency import parameter_counts, saved_bytes
 from benchmark.models.bundle import Bundle
 from benchmark.models.inference import predict_logits
@@ -201,10 +202,17 @@ class ClassificationWorker:
             report(Outcome(spec.name, "(dense model)", unit.seed, "running", "training it, or loading it from the cache"))
             self.dense(unit, self.data(unit, spec), budget)
             return None
-        recipe = RECIPES.get(unit.recipe)
         path = record_path(Path(unit.results_dir), spec.name, unit.recipe, unit.seed)
         if is_finished(unit):
             return Outcome(spec.name, unit.recipe, unit.seed, "skipped", "finished before", path)
+        with lock_for(path):   # one writer per record, whatever runs the units
+            if is_finished(unit):
+                return Outcome(spec.name, unit.recipe, unit.seed, "skipped", "finished by another worker", path)
+            return self.score(unit, spec, budget, path, report)
+
+    def score(self, unit: Unit, spec: TaskSpec, budget: dict, path: Path,
+              report: Callable[[Outcome], None]) -> Outcome:
+        recipe = RECIPES.get(unit.recipe)
         start = time.perf_counter()
         report(Outcome(spec.name, unit.recipe, unit.seed, "running", "scoring"))   # progress where bars are off
         data = self.data(unit, spec)

@@ -7,7 +7,7 @@ import os
 import sys
 import warnings
 
-SUBCOMMANDS = ("ls", "run", "eval", "leaderboard", "validate", "reproduce")
+SUBCOMMANDS = ("ls", "run", "plan", "run-one", "eval", "leaderboard", "validate", "reproduce")
 
 
 def quiet_libraries() -> None:
@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Quick start: csbench run --suite quick   (then: csbench leaderboard)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMANDS:
-        importlib.import_module(f"benchmark.cli.{name}_cmd").add_parser(sub)
+        importlib.import_module(f"benchmark.cli.{name.replace('-', '_')}_cmd").add_parser(sub)
     return parser
 
 

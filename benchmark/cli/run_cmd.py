@@ -9,7 +9,17 @@ def add_parser(sub) -> None:
         "run", help="run recipes on tasks and write result records",
         description="Fine-tune (or reuse the cached) dense model per task and seed, apply each recipe, score it per "
                     "subgroup against the dense model and write one record per (task, recipe, seed) under "
-                    "--results. Finished records are skipped, so rerunning resumes an interrupted run.")
+                    "--results. Finished records are skipped, so rerunning resumes an interrupted run. "
+                    "--executor fans the units out (a process pool, Slurm through submitit, or Ray).")
+    add_selection_args(p)
+    p.add_argument("--leaderboard", type=Path, default=Path("leaderboard"), help="tables folder (default leaderboard/)")
+    from benchmark.cli.executor_args import add_executor_args
+    add_executor_args(p)
+    p.set_defaults(handler=run)
+
+
+def add_selection_args(p) -> None:
+    """What to run: shared by `csbench run` and `csbench plan`."""
     p.add_argument("--suite", help="a named suite (csbench ls suites), e.g. quick or smoke")
     p.add_argument("--tasks", nargs="+", default=[], metavar="TASK", help="task names or YAML paths")
     p.add_argument("--recipes", nargs="+", default=[], metavar="RECIPE",
@@ -22,10 +32,8 @@ def add_parser(sub) -> None:
     p.add_argument("--recipe-file", action="append", default=[], metavar="FILE.py",
                    help="a Python file that registers extra recipes with @register_recipe")
     p.add_argument("--results", type=Path, default=Path("results"), help="records folder (default results/)")
-    p.add_argument("--leaderboard", type=Path, default=Path("leaderboard"), help="tables folder (default leaderboard/)")
     p.add_argument("--force", action="store_true", help="recompute records that already exist")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the WGA interval")
-    p.set_defaults(handler=run)
 
 
 def seed_number(text: str) -> int:
@@ -62,32 +70,39 @@ def parse_overrides(pairs: list[str]) -> dict:
     return out
 
 
-def run(args) -> int:
+def build_plan(args):
+    """The RunPlan the selection arguments name; every task and recipe is checked before any training."""
+    from benchmark.data.catalog import load_task
     from benchmark.errors import BenchmarkError
     from benchmark.recipes import RECIPES
-    from benchmark.report.leaderboard import build_leaderboard
-    from benchmark.runner import RunPlan
-    from benchmark.tracks import run_tracks
-    from benchmark.suites import SUITES
-    from benchmark.data.catalog import load_task
-
     from benchmark.recipes.files import load_recipe_files
+    from benchmark.runner import RunPlan
+    from benchmark.suites import SUITES
+
     load_recipe_files(args.recipe_file)
     suite = SUITES.get(args.suite) if args.suite else None
     tasks = args.tasks or (list(suite.tasks) if suite else [])
     recipes = args.recipes or (list(suite.recipes) if suite else [])
     if not tasks or not recipes:
         raise BenchmarkError("name a --suite, or both --tasks and --recipes (see csbench ls suites)")
-    specs = [load_task(t) for t in tasks]        # every task and recipe is checked before any training
+    specs = [load_task(t) for t in tasks]
     recipe_names = RECIPES.select(recipes)
     by_family = {} if args.recipes or not suite else {
         getattr(s, "family", ""): RECIPES.select(suite.recipes_for(getattr(s, "family", ""))) for s in specs}
-    plan = RunPlan(specs=specs, recipes=recipe_names, seeds=args.seeds or list(suite.seeds if suite else [0]),
+    return RunPlan(specs=specs, recipes=recipe_names, seeds=args.seeds or list(suite.seeds if suite else [0]),
                    profile=args.profile or (suite.profile if suite else "quick"), results_dir=args.results,
                    force=args.force, overrides=checked_overrides(args.overrides, specs), n_boot=args.bootstrap,
                    recipes_by_family=by_family, recipe_files=[str(Path(f).resolve()) for f in args.recipe_file])
+
+
+def run(args) -> int:
+    from benchmark.cli.executor_args import executor_options
+    from benchmark.executors import execute
+    from benchmark.report.leaderboard import build_leaderboard
+
+    plan = build_plan(args)
     named = {r for r in args.recipes if not any(c in r for c in "*?[")}   # asked for by exact name
-    outcomes = run_tracks(plan, lambda outcome: report(outcome, named))
+    outcomes = execute(plan, args.executor, executor_options(args), lambda outcome: report(outcome, named))
     failed = [o for o in outcomes if o.status == "failed"]
     summary, table = build_leaderboard(args.results, args.leaderboard)
     print()

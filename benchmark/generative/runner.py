@@ -24,6 +24,7 @@ from benchmark.generative.family import NAME as FAMILY
 from benchmark.generative.kinds import KINDS, EvalData, Env, Raw, TaskKind
 from benchmark.generative.models import decoder_key, load_decoder
 from benchmark.generative.spec import GenerativeTaskSpec
+from benchmark.locks import lock_for
 from benchmark.metrics.efficiency import parameter_counts, saved_bytes
 from benchmark.models.bundle import Bundle
 from benchmark.provenance import provenance
@@ -152,18 +153,23 @@ def run_specs(specs: list[GenerativeTaskSpec], recipe_names: list[str], seeds: l
                 efficiency = efficiency_of(compressed)
                 env = Env(seed=seed, dense=dense, heldout_texts=ctx.data.test.frame["full_text"].tolist())
                 for task, rid, path in pending:
-                    begin = time.perf_counter()
-                    report(Outcome(task.spec.name, recipe_name, seed, "running", "evaluating"))
-                    try:
-                        record, arrays = evaluate_task(task.load(), recipe, compressed, ctx.dense, env, seed, profile,
-                                                       rid, dense_key, efficiency, budget)
-                    except Exception as exc:
-                        if os.environ.get("CSBENCH_DEBUG") or isinstance(exc, BenchmarkError):
-                            raise
-                        note(Outcome(task.spec.name, recipe_name, seed, "failed", f"{type(exc).__name__}: {exc}"))
-                        continue
-                    record.provenance["recipe_build_s"] = round(build_seconds, 3)
-                    write_record(path, record, arrays)
+                    with lock_for(path):   # one writer per record, whatever runs the units
+                        if not force and finished(path, rid):
+                            note(Outcome(task.spec.name, recipe_name, seed, "skipped", "finished by another worker",
+                                         path))
+                            continue
+                        begin = time.perf_counter()
+                        report(Outcome(task.spec.name, recipe_name, seed, "running", "evaluating"))
+                        try:
+                            record, arrays = evaluate_task(task.load(), recipe, compressed, ctx.dense, env, seed,
+                                                           profile, rid, dense_key, efficiency, budget)
+                        except Exception as exc:
+                            if os.environ.get("CSBENCH_DEBUG") or isinstance(exc, BenchmarkError):
+                                raise
+                            note(Outcome(task.spec.name, recipe_name, seed, "failed", f"{type(exc).__name__}: {exc}"))
+                            continue
+                        record.provenance["recipe_build_s"] = round(build_seconds, 3)
+                        write_record(path, record, arrays)
                     note(Outcome(task.spec.name, recipe_name, seed, "done",
                                  f"{time.perf_counter() - begin:.0f}s (+{build_seconds:.0f}s build)", path))
                 del ctx, compressed
