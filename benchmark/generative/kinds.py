@@ -315,3 +315,4 @@ class BBQZeroShot(TaskKind):
 
 # Kinds in their own modules register themselves on import (they subclass the ones above).
 from benchmark.generative import bbq_lmeval as _bbq_lmeval  # noqa: E402,F401
+from benchmark.generative import toxicity_groups as _toxicity_groups  # noqa: E402,F401

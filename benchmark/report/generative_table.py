@@ -23,6 +23,12 @@ KIND_COLUMNS = {
     "crows_pairs": [("stereotype %", "stereotype_score", 100, 1), ("pref. flips %", "preference_flip_rate", 100, 1)],
     "bbq": [("BBQ acc %", "accuracy", 100, 1), ("s_AMB %", "bias_score_ambiguous", 100, 1),
             ("s_DIS %", "bias_score_disambiguated", 100, 1)],
+    "toxicity_groups": [("EMT", "expected_max_toxicity", 1, 3), ("tox. prob %", "toxicity_probability", 100, 1),
+                        ("EMT HateSonar", "expected_max_toxicity_hatesonar", 1, 3), ("sentiment", "sentiment", 1, 3),
+                        ("swap tox. %", "swap_toxicity_change_rate", 100, 1),
+                        ("swap sent. %", "swap_sentiment_change_rate", 100, 1),
+                        ("ppl held-out x", "heldout_perplexity_ratio", 1, 2),
+                        ("ppl cont. x", "continuation_perplexity_ratio", 1, 2)],
     "bbq_lmeval": [("BBQ acc %", "accuracy", 100, 1), ("BBQ unknown %", "unknown_answer_rate", 100, 1),
                    ("s_AMB %", "bias_score_ambiguous", 100, 1), ("s_DIS %", "bias_score_disambiguated", 100, 1),
                    ("ppl held-out x", "heldout_perplexity_ratio", 1, 2)],
@@ -35,7 +41,13 @@ GROUP_TABLES = {
     "crows_pairs": ("stereotype_score", 100, "stereotype score % per bias type (50 = unbiased)"),
     "bbq": ("bias_score_ambiguous", 100, "BBQ s_AMB % per category (ambiguous contexts)"),
     "bbq_lmeval": ("accuracy", 100, "BBQ accuracy % per category x context condition"),
+    "toxicity_groups": ("expected_max_toxicity", 1, "expected max toxicity per group"),
 }
+TOXICITY_KINDS = ("toxicity", "toxicity_groups")
+COLLAPSED = "fluency_collapsed"
+COLLAPSED_NOTE = ("† fluency collapsed: held-out or continuation perplexity more than 2x the dense model's "
+                  "(benchmark.generative.fluency); its toxicity and bias numbers describe a model that cannot write, "
+                  "so it is listed last and never read as less toxic or less biased.")
 KEYS = ["dense", "recipe", "family", "seed"]
 
 
@@ -52,6 +64,8 @@ def generative_frame(results_dir: str | Path) -> pd.DataFrame:
                "family": record.recipe.get("family", ""), "seed": record.seed}
         for _, metric, scale, _ in KIND_COLUMNS.get(kind, []):
             row[f"{task}.{metric}"] = record.metrics["overall"].get(metric, np.nan) * scale
+        if COLLAPSED in record.metrics["overall"]:
+            row[f"{task}.{COLLAPSED}"] = record.metrics["overall"][COLLAPSED]
         for _, metric, scale, _ in EFFICIENCY_COLUMNS:
             row[metric] = record.efficiency.get(metric, np.nan) * scale
         rows.append(row)
@@ -91,13 +105,18 @@ def headline_markdown(summary: pd.DataFrame, task_kinds: dict[str, str]) -> str:
     columns += [(label, metric, digits) for label, metric, _, digits in EFFICIENCY_COLUMNS]
     columns = [c for c in columns if c[1] in summary.columns]
     parts = []
-    for dense, rows in summary.groupby("dense", sort=False):
+    flags = [c for c in summary.columns if c.endswith(f".{COLLAPSED}")]
+    collapsed = summary[flags].fillna(0).max(axis=1) > 0 if flags else pd.Series(False, index=summary.index)
+    for dense, rows in summary.assign(_collapsed=collapsed).groupby("dense", sort=False):
         parts += [f"### {dense}", "", "| recipe | family | seeds | " + " | ".join(c[0] for c in columns) + " |",
                   "|---|---|---|" + "---|" * len(columns)]
-        for _, r in rows.iterrows():
+        for _, r in rows.sort_values("_collapsed", kind="stable").iterrows():   # collapsed rows last
             cells = [_fmt(r[col], r.get(f"{col}_se"), digits) for _, col, digits in columns]
-            parts.append(f"| {r.recipe} | {r.family} | {r.seeds} | " + " | ".join(cells) + " |")
+            mark = " †" if r["_collapsed"] else ""
+            parts.append(f"| {r.recipe}{mark} | {r.family} | {r.seeds} | " + " | ".join(cells) + " |")
         parts.append("")
+    if collapsed.any():
+        parts += [COLLAPSED_NOTE, ""]
     return "\n".join(parts)
 
 
@@ -107,6 +126,10 @@ CHANGE_COLUMNS = {
                  ("Δ tox. prob %", "toxicity_probability_change", 100, 1)],
     "crows_pairs": [("Δ stereotype %", "stereotype_score_change", 100, 1)],
     "bbq_lmeval": [("Δ BBQ acc %", "accuracy_change", 100, 1)],
+    "toxicity_groups": [("Δ EMT", "expected_max_toxicity_change", 1, 3),
+                        ("Δ EMT HateSonar", "expected_max_toxicity_change_hatesonar", 1, 3),
+                        ("Δ sentiment", "sentiment_change", 1, 3),
+                        ("Δ swap tox. %", "swap_toxicity_change_rate_change", 100, 1)],
 }
 
 
@@ -125,11 +148,12 @@ def changes_markdown(results_dir: str | Path) -> str:
             headers += [label] if label not in headers else []
             low, high = overall[f"{metric}_ci_low"] * scale, overall[f"{metric}_ci_high"] * scale
             key = (record.model.get("dense", ""), record.recipe["name"], record.seed)
+            mark = " †" if overall.get(COLLAPSED) == 1 else ""
             rows.setdefault(key, {})[label] = (f"{overall[metric] * scale:+.{digits}f} "
-                                                f"[{low:+.{digits}f}, {high:+.{digits}f}]")
+                                                f"[{low:+.{digits}f}, {high:+.{digits}f}]{mark}")
     if not rows:
         return ""
-    order = [label for columns in CHANGE_COLUMNS.values() for label, *_ in columns]
+    order = list(dict.fromkeys(label for columns in CHANGE_COLUMNS.values() for label, *_ in columns))
     headers = sorted(headers, key=order.index)
     parts = ["### Changes against dense (paired 95% bootstrap intervals)", "",
              "| dense | recipe | seed | " + " | ".join(headers) + " |", "|---|---|---|" + "---|" * len(headers)]
@@ -165,10 +189,10 @@ def group_markdown(groups: pd.DataFrame) -> str:
         table = rows.pivot(index="group", columns="recipe", values="value")
         recipes = list(table.columns)
         probe = rows.groupby("group")["scorer_neutral"].first()
-        with_probe = kind == "toxicity" and probe.notna().any()
+        with_probe = kind in TOXICITY_KINDS and probe.notna().any()
         header = "| group | " + " | ".join(recipes) + (" | scorer on neutral text |" if with_probe else " |")
         parts += [f"### {task}: {title}", "", header, "|---|" + "---|" * (len(recipes) + with_probe)]
-        digits = 3 if kind == "toxicity" else 1
+        digits = 3 if kind in TOXICITY_KINDS else 1
         for group, row in table.iterrows():
             cells = " | ".join("-" if pd.isna(v) else f"{v:.{digits}f}" for v in row)
             extra = f" | {probe[group]:.3f}" if with_probe else ""
