@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from benchmark.records import atomic_write_text, iter_records
-from benchmark.report.leaderboard import COLUMNS, records_frame, summarise
+from benchmark.report.intervals import UNSIGNED, signed_interval
+from benchmark.report.leaderboard import COLUMNS, leaderboard_summary
 
 PAGE_NAME = "index.html"
 REFERENCE_FAMILY = "reference"  # the dense model's recipe family: nothing to compare it against
@@ -40,6 +41,7 @@ class Column:
 CLASSIFICATION_COLUMNS = {
     "accuracy": Column("acc %", 1, True, "Overall test accuracy"),
     "worst_group_acc": Column("worst-group acc %", 1, True, "Accuracy of the worst (label x attribute) group"),
+    "acc_change": Column("Δ acc vs dense", 1, True, "Change of overall accuracy against the dense model, in points"),
     "wga_change": Column("Δ WGA vs dense", 1, True,
                          "Change of worst-group accuracy against the dense model, in points; negative = it lost"),
     "max_psi": Column("max ψ_g", 1, True, "Largest excess accuracy gap ψ_g (Balancing Act), in points"),
@@ -122,7 +124,7 @@ def group_changes_frame(results_dir: str | Path) -> pd.DataFrame:
 
 
 def _classification_tasks(results_dir: str | Path) -> list[dict]:
-    summary = summarise(records_frame(results_dir))
+    summary = leaderboard_summary(results_dir)
     if summary.empty:
         return []
     changes = group_changes_frame(results_dir)
@@ -132,6 +134,8 @@ def _classification_tasks(results_dir: str | Path) -> list[dict]:
         fronts = {axis: pareto_front(rows[axis], rows["worst_group_acc"]) for axis in SIZE_AXES}
         points = [{"recipe": r.recipe, "worst_group_acc": _finite(r.worst_group_acc),
                    "worst_group_acc_se": _finite(r.worst_group_acc_se),
+                   "worst_group_acc_ci_low": _finite(getattr(r, "worst_group_acc_ci_low", None)),
+                   "worst_group_acc_ci_high": _finite(getattr(r, "worst_group_acc_ci_high", None)),
                    **{axis: _finite(getattr(r, axis)) for axis in SIZE_AXES},
                    **{f"front_{axis}": fronts[axis][i] for axis in SIZE_AXES}}
                   for i, r in enumerate(rows.itertuples(index=False))]
@@ -243,23 +247,42 @@ def _sortable_table(table_id: str, headers: list[tuple[str, str, str]], body_row
             f"<caption>{caption}</caption><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
+def _interval_cell(r: dict, key: str, digits: int) -> str:
+    """A change against dense as ``mean [low, high]`` (paired 95% interval over test items and seeds)."""
+    low, high = r.get(f"{key}_ci_low"), r.get(f"{key}_ci_high")
+    if r.get("family") == REFERENCE_FAMILY or low is None or not math.isfinite(low):
+        return _mean_se_cell(r[key], r.get(f"{key}_se"), digits, r["seeds"] > 1)
+    text = signed_interval(r[key], low, high, digits, sign=key not in UNSIGNED)
+    mean, _, interval = text.partition(" ")
+    klass = ' class="neg"' if high < 0 and key not in UNSIGNED else ""
+    return f'<td{klass}>{esc(mean)}<span class="se"> {esc(interval)}</span></td>'
+
+
 def _classification_table(table_id: str, summary: pd.DataFrame) -> tuple[str, dict]:
     metrics = list(COLUMNS)
     shown = {key: CLASSIFICATION_COLUMNS.get(key, Column(key, 2, True, "")) for key in metrics}
     headers = ([("recipe", "text", "Compression recipe"), ("family", "text", "Recipe family"),
                 ("seeds", "num", "Seeds averaged")]
                + [(c.label, "num", c.help) for c in shown.values()]
-               + [("worst group", "text", "The group with the lowest accuracy (most common over seeds)")])
+               + [("vs dense", "text", "≈ dense: the paired 95% interval of Δ WGA holds 0 (not distinguishable "
+                                       "from the dense model)"),
+                  ("flips ÷ floor", "num", "Flips as a multiple of the dense-reseed control's flips (the noise floor)"),
+                  ("worst group", "text", "The group with the lowest accuracy among groups at or above the size "
+                                          "floor (most common over seeds)")])
     body, values = [], []
     for r in summary.to_dict("records"):
         cells = f"{_text_cell(r['recipe'])}{_text_cell(r['family'])}<td>{int(r['seeds'])}</td>"
-        cells += "".join(_mean_se_cell(r[k], r.get(f"{k}_se"), c.digits, c.show_se and r["seeds"] > 1)
+        cells += "".join(_interval_cell(r, k, c.digits) if f"{k}_ci_low" in r
+                         else _mean_se_cell(r[k], r.get(f"{k}_se"), c.digits, c.show_se and r["seeds"] > 1)
                          for k, c in shown.items())
+        cells += _text_cell(r.get("vs_dense", "")) + _mean_se_cell(r.get("flips_vs_floor", math.nan), None, 1, False)
         cells += _text_cell(r["worst_group"])
         body.append(cells)
         values.append([r["recipe"], r["family"], int(r["seeds"])] + [_finite(r[k]) for k in metrics]
-                      + [r["worst_group"]])
-    caption = "Mean ± standard error over seeds. Click a column header to sort; click again to reverse."
+                      + [r.get("vs_dense", ""), _finite(r.get("flips_vs_floor")), r["worst_group"]])
+    caption = ("Accuracies: mean ± standard error over seeds. Changes against dense (Δ, max ψ_g, flips): mean "
+               "[paired 95% bootstrap interval over test items and seeds]. Click a column header to sort; click "
+               "again to reverse.")
     return (_sortable_table(table_id, headers, body, caption),
             {"columns": [{"label": h[0], "kind": h[1]} for h in headers], "values": values})
 
@@ -314,11 +337,10 @@ def scatter_svg(points: list[dict], axis: str, axis_label: str) -> str:
         return f'<p class="empty">No {esc(axis_label)} figures in these records.</p>'
     width, height, left, right, top, bottom = 520, 330, 56, 120, 14, 44
     xs = [p[axis] for p in usable]
-    ys = [p["worst_group_acc"] for p in usable]
-    spreads = [p["worst_group_acc_se"] or 0.0 for p in usable]
+    bars = [error_bar(p) for p in usable]
     log = min(xs) > 0 and max(xs) / min(xs) >= 10
     x_low, x_high = _padded(min(xs), max(xs), log)
-    y_low, y_high = _padded(min(y - s for y, s in zip(ys, spreads)), max(y + s for y, s in zip(ys, spreads)), False)
+    y_low, y_high = _padded(min(low for low, _ in bars), max(high for _, high in bars), False)
     to_x = (lambda v: math.log10(v)) if log else (lambda v: v)
     plot_w, plot_h = width - left - right, height - top - bottom
 
@@ -350,21 +372,48 @@ def scatter_svg(points: list[dict], axis: str, axis_label: str) -> str:
     if front:
         steps.append((px(front[-1][axis]), py(front[-1]["worst_group_acc"])))
         parts.append('<polyline class="front" points="' + " ".join(f"{x:.1f},{y:.1f}" for x, y in steps) + '"/>')
-    for p in usable:
-        x, y, se = px(p[axis]), py(p["worst_group_acc"]), p["worst_group_acc_se"]
+    near = near_front(usable, axis)
+    for p, (low, high), plausible in zip(usable, bars, near):
+        x, y = px(p[axis]), py(p["worst_group_acc"])
         on_front = p[f"front_{axis}"]
-        tip = (f"{p['recipe']}{' (Pareto front)' if on_front else ''}\n"
-               f"worst-group accuracy {_fmt_number(p['worst_group_acc'], 1)}"
-               f"{f' ± {_fmt_number(se, 1)}' if se is not None else ''} %\n"
+        status = " (Pareto front)" if on_front else " (its interval reaches the front)" if plausible else ""
+        tip = (f"{p['recipe']}{status}\n"
+               f"worst-group accuracy {_fmt_number(p['worst_group_acc'], 1)} % "
+               f"[{_fmt_number(low, 1)}, {_fmt_number(high, 1)}]\n"
                + "\n".join(f"{label}: {_fmt_number(p[key])}" for key, label in SIZE_AXES.items() if p[key] is not None))
-        whisker = (f'<line class="whisker" x1="{x:.1f}" x2="{x:.1f}" y1="{py(p["worst_group_acc"] - se):.1f}" '
-                   f'y2="{py(p["worst_group_acc"] + se):.1f}"/>') if se else ""
-        parts.append(f'<g class="point{" on-front" if on_front else ""}" data-recipe="{esc(p["recipe"])}">'
+        whisker = (f'<line class="whisker" x1="{x:.1f}" x2="{x:.1f}" y1="{py(low):.1f}" y2="{py(high):.1f}"/>'
+                   f'<line class="whisker" x1="{x - 3:.1f}" x2="{x + 3:.1f}" y1="{py(low):.1f}" y2="{py(low):.1f}"/>'
+                   f'<line class="whisker" x1="{x - 3:.1f}" x2="{x + 3:.1f}" y1="{py(high):.1f}" y2="{py(high):.1f}"/>'
+                   ) if high > low else ""
+        klass = " on-front" if on_front else " near-front" if plausible else ""
+        parts.append(f'<g class="point{klass}" data-recipe="{esc(p["recipe"])}">'
                      f"<title>{esc(tip)}</title>{whisker}"
                      f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{5 if on_front else 4}"/>'
                      f'<text class="label" x="{x + 7:.1f}" y="{y - 5:.1f}">{esc(_short(p["recipe"], 22))}</text></g>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+def error_bar(point: dict) -> tuple[float, float]:
+    """The worst-group accuracy interval of a point: its 95% bootstrap interval over test items and
+    seeds where the records allow, else ± one standard error over seeds, else the point itself."""
+    y = point["worst_group_acc"]
+    low, high = point.get("worst_group_acc_ci_low"), point.get("worst_group_acc_ci_high")
+    if low is not None and high is not None:
+        return min(low, y), max(high, y)
+    se = point.get("worst_group_acc_se") or 0.0
+    return y - se, y + se
+
+
+def near_front(points: list[dict], axis: str) -> list[bool]:
+    """Points off the Pareto front whose interval reaches it: the front's worst-group accuracy at their
+    size (the best front point no larger) lies inside their error bar, so the data do not rule them off it."""
+    front = [p for p in points if p[f"front_{axis}"]]
+    out = []
+    for p in points:
+        reach = [q["worst_group_acc"] for q in front if q[axis] <= p[axis]]
+        out.append(not p[f"front_{axis}"] and bool(reach) and error_bar(p)[1] >= max(reach))
+    return out
 
 
 def _short(text: str, limit: int) -> str:
@@ -446,9 +495,10 @@ def render_page(payload: dict, classification: list[dict], generative: list[dict
     sections = []
     for i, task in enumerate(classification):
         plots = "".join(f"<figure>{scatter_svg(task['points'], axis, label)}"
-                        f"<figcaption>Worst-group accuracy against {esc(label)}. Filled points joined by the dashed "
-                        f"staircase are Pareto-optimal (no other recipe is both smaller and better for the worst "
-                        f"group). Hover a point for its numbers.</figcaption></figure>"
+                        f"<figcaption>Worst-group accuracy against {esc(label)}, with 95% bootstrap intervals "
+                        f"(test items and seeds). Filled points joined by the dashed staircase are Pareto-optimal "
+                        f"(no other recipe is both smaller and better for the worst group); ringed points are off "
+                        f"the front but their interval reaches it. Hover a point for its numbers.</figcaption></figure>"
                         for axis, label in SIZE_AXES.items())
         maps = (f"<figure>{heatmap_svg(task['groups'], 'accuracy_change', 'accuracy change per group', -1)}"
                 "<figcaption>Accuracy change of each group against the dense model, points "
