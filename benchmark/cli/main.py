@@ -7,7 +7,7 @@ import os
 import sys
 import warnings
 
-SUBCOMMANDS = ("ls", "run", "plan", "run-one", "eval", "leaderboard", "validate", "reproduce")
+SUBCOMMANDS = ("ls", "run", "plan", "run-one", "eval", "leaderboard", "validate", "reproduce", "compare")
 
 
 def quiet_libraries() -> None:
