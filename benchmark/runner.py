@@ -146,8 +146,9 @@ def plan_units(plan: RunPlan) -> tuple[list[Unit], list[Outcome]]:
             recipe_units = []
             for name in plan.recipes_for(spec):
                 recipe = RECIPES.get(name)
-                if spec.family not in recipe.applies_to:
-                    outcomes.append(Outcome(spec.name, name, seed, "not applicable", f"{spec.family} models"))
+                why_not = recipe.not_applicable_reason(spec)
+                if why_not:
+                    outcomes.append(Outcome(spec.name, name, seed, "not applicable", why_not))
                     continue
                 reason = recipe.unavailable_reason()
                 if reason:

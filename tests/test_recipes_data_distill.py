@@ -9,6 +9,7 @@ import torch
 from benchmark.recipes import RECIPES
 from benchmark.recipes import data_distill
 from benchmark.recipes.dd_augment import SiameseAugment
+from benchmark.recipes.distill_data import composition
 from benchmark.recipes.dd_synthesis import gradient_distance
 from conftest import tiny_context
 
@@ -45,7 +46,7 @@ def test_gradient_distance_hand_worked():
 
 
 def test_composition_counts_groups():
-    assert data_distill.composition(np.array([2, 0, 2, 2]), ["a", "b", "c"]) == {"a": 1, "c": 3}
+    assert composition(np.array([2, 0, 2, 2]), ["a", "b", "c"]) == {"a": 1, "c": 3}
 
 
 @pytest.mark.parametrize("name", ["dd-dm-ipc10-keep20-asc", "dd-dc-ipc1-keep60-desc"])

@@ -22,8 +22,8 @@ from benchmark.recipes.distill_students import (encoder_layers, hub_unavailable_
                                                 layer_dropped, narrow_resnet)
 
 # One setting per builder, on every family it declares (the registry test covers the rest of each sweep).
-SETTINGS = ["distill-kd-l3", "distill-kd-resnet-w50", "distill-tinybert-l2", "distill-lrds-s50",
-            "distill-kd-keep50-asc", "distill-kd-keep50-desc"]
+SETTINGS = ["distill-kd-l3", "distill-kd-resnet-w50", "distill-tinybert-l2", "distill-lr-tracin50",
+            "distill-coreset-kd-keep50-asc", "distill-coreset-kd-keep50-desc"]
 CASES = [(name, family) for name in SETTINGS for family in RECIPES.get(name).applies_to]
 
 
@@ -170,7 +170,7 @@ def test_setting_gives_finite_logits(name, family):
 def test_loss_value_pruning_recipe_trains_on_the_kept_rows():
     ctx = short_context("encoder_cls")
     labels = ctx.train_split.labels
-    bundle = RECIPES.get("distill-kd-keep20-asc").apply(ctx)
+    bundle = RECIPES.get("distill-coreset-kd-keep20-asc").apply(ctx)
     assert bundle.meta["kept_rows"] == sum(20 * n // 100 for n in np.bincount(labels))
 
 
@@ -206,3 +206,16 @@ def test_hub_student_check_uses_local_cache(tmp_path, monkeypatch):
     monkeypatch.delenv("HF_HUB_OFFLINE")                        # online: the hub path is open
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     assert hub_unavailable_reason("someone/other") is None
+
+
+def test_hub_students_larger_than_the_dense_model_are_not_applicable():
+    from conftest import task_spec
+    spec = task_spec("synthetic")            # tiny-bert dense model: every hub student is larger
+    from benchmark.recipes.distill_students import HUB_STUDENTS
+    reasons = {n: RECIPES.get(f"distill-hub-{n}").not_applicable_reason(spec) for n in HUB_STUDENTS}
+    assert all(r and "not smaller than the task's dense model" in r for r in reasons.values())
+    assert "distilbert-base-uncased (66.4M parameters)" in reasons["distilbert"]
+    bbq = task_spec("bbq")                   # MiniLM-L6, 22.7M: only the students below it apply
+    assert RECIPES.get("distill-hub-bert-tiny").not_applicable_reason(bbq) is None
+    assert "not smaller" in RECIPES.get("distill-hub-bert-medium").not_applicable_reason(bbq)
+    assert RECIPES.get("distill-kd-l3").not_applicable_reason(task_spec("colored_digits")) == "resnet models"

@@ -85,9 +85,16 @@ class Recipe:
     description: str = ""
     check: Callable[[], str | None] | None = None   # why it cannot run here, or None
     version: int = 1                   # bump when the builder's behaviour changes
+    fits: Callable[[Any], str | None] | None = None  # why it is no compression of a task's dense model, or None
 
     def unavailable_reason(self) -> str | None:
         return self.check() if self.check else None
+
+    def not_applicable_reason(self, spec) -> str | None:
+        """Why this recipe does not apply to a task (``TaskSpec``): another model family, or ``fits``."""
+        if spec.family not in self.applies_to:
+            return f"{spec.family} models"
+        return self.fits(spec) if self.fits else None
 
     def config(self) -> dict[str, Any]:
         return {"builder": f"{self.builder.__module__}.{self.builder.__qualname__}",
@@ -116,7 +123,8 @@ RECIPES: Registry[Recipe] = Registry("recipe", entry_point_group="csbench.recipe
 
 def register_recipe(name: str, *, family: str, applies_to: tuple[str, ...], params: dict | None = None,
                     sweep: dict[str, list] | None = None, description: str = "",
-                    check: Callable[[], str | None] | None = None, version: int = 1):
+                    check: Callable[[], str | None] | None = None, version: int = 1,
+                    fits: Callable[[Any], str | None] | None = None):
     """Register a builder as one recipe, or as one recipe per point of ``sweep``.
 
     ``name`` may hold ``{param}`` fields filled from each sweep point.
@@ -131,6 +139,6 @@ def register_recipe(name: str, *, family: str, applies_to: tuple[str, ...], para
             point = {**(params or {}), **dict(zip(keys, values))}
             setting = name.format(**point)
             RECIPES.register(setting, Recipe(setting, family, tuple(applies_to), point, builder,
-                                             doc.format(**point) if "{" in doc else doc, check, version))
+                                             doc.format(**point) if "{" in doc else doc, check, version, fits))
         return builder
     return decorate

@@ -32,17 +32,11 @@ from benchmark.models.zoo import build_dense
 from benchmark.recipes.base import RecipeContext, register_recipe
 from benchmark.recipes.dd_synthesis import PAPER, SYNTHESISERS, SynthesisConfig
 from benchmark.recipes.dd_train import EvalTrainConfig, train_on_images
-from benchmark.recipes.distill_data import cross_entropy_per_row, keep_by_loss
+from benchmark.recipes.distill_data import composition, cross_entropy_per_row, keep_by_loss
 
 IMAGE_FAMILIES = ("resnet",)
 SCORER = ("dense model: the task's dense architecture trained on the full training split "
           "(Moser et al. score with a classifier trained on the full training set)")
-
-
-def composition(groups: np.ndarray, group_names: list[str]) -> dict[str, int]:
-    """Count of rows per group name (groups absent from the set are left out)."""
-    ids, counts = np.unique(groups, return_counts=True)
-    return {group_names[i]: int(n) for i, n in zip(ids, counts)}
 
 
 def core_set(ctx: RecipeContext, keep: int, order: str) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""Which training rows a student distils from: loss-value pruning (Moser et al.) and the data-selection
-proxy for Lan et al.'s LR+DS."""
+"""Which training rows a student distils from: the loss-value core-set (Moser et al.'s criterion) and a
+TracIn-style selection proxy (used by ``distill-lr-tracin*``; not Lan et al.'s influence estimate)."""
 from __future__ import annotations
 
 import numpy as np
@@ -29,6 +29,12 @@ def keep_by_loss(losses: np.ndarray, labels: np.ndarray, percent: float, order: 
         ranked = members[np.argsort(ORDERS[order] * losses[members], kind="stable")]
         kept.append(ranked[:int(np.floor(percent * len(members) / 100))])
     return np.sort(np.concatenate(kept)) if kept else np.zeros(0, dtype=np.int64)
+
+
+def composition(groups: np.ndarray, group_names: list[str]) -> dict[str, int]:
+    """Count of rows per group name (groups absent from the set are left out)."""
+    ids, counts = np.unique(groups, return_counts=True)
+    return {group_names[i]: int(n) for i, n in zip(ids, counts)}
 
 
 def heldout_slice(n: int, percent: float, seed: int) -> np.ndarray:
@@ -63,21 +69,24 @@ def _head_passes(bundle: Bundle, split: Split, inputs, targets: np.ndarray, *, b
 
 
 def gradient_alignment_scores(student: Bundle, split: Split, inputs, teacher_targets: np.ndarray,
-                              heldout: np.ndarray, *, batch_size: int = 64, max_length: int = 128) -> np.ndarray:
+                              heldout: np.ndarray, *, heldout_split: Split | None = None, batch_size: int = 64,
+                              max_length: int = 128) -> np.ndarray:
     """Data-selection proxy (papers.md 4.2 leaves the paper's influence details unverified).
 
     First-order, identity-Hessian influence (TracIn with one checkpoint) restricted to the student's
     output layer: score_i = <grad_W L_teacher(z_i), grad_W L_heldout>, with W the head weight at the
     student's initial state, L_teacher the cross-entropy to the teacher's target for z_i, and
-    L_heldout the mean ground-truth cross-entropy on a held-out slice of train. A positive score
+    L_heldout the mean ground-truth cross-entropy on the ``heldout`` rows of ``heldout_split`` (default
+    ``split``; the recipe passes rows it then keeps out of the student's training). A positive score
     means a gradient step on z_i's teacher target also lowers the held-out loss. For a linear head
     grad_W is delta (x) x per output row, so score_i = sum over z_i's rows of delta_r^T G x_r.
     """
     n_classes = teacher_targets.shape[1]
-    onehot = np.eye(n_classes, dtype=np.float32)[split.labels]
-    sub = split.subset(heldout)
+    source = heldout_split if heldout_split is not None else split
+    sub = source.subset(heldout)
+    onehot = np.eye(n_classes, dtype=np.float32)[sub.labels]
     g_val = None
-    for _, x, delta in _head_passes(student, sub, inputs, onehot[heldout], batch_size=batch_size,
+    for _, x, delta in _head_passes(student, sub, inputs, onehot, batch_size=batch_size,
                                     max_length=max_length):
         g = delta.T @ x
         g_val = g if g_val is None else g_val + g

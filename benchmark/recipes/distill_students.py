@@ -1,11 +1,12 @@
 """Students: layer-dropped copies of an encoder teacher, narrower ResNets, and pretrained hub models.
 
-The default student of each model family (used by the data-side methods, LR+DS and loss-value
-pruning) comes from ``DEFAULT_STUDENTS``, a dict keyed by family.
+The default student of each model family (used by the data-side methods, label revision and core-set
+KD) comes from ``DEFAULT_STUDENTS``, a dict keyed by family.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import os
 from pathlib import Path
 from typing import Callable
@@ -110,6 +111,35 @@ HUB_STUDENTS = {
     "tinybert6": "huawei-noah/TinyBERT_General_6L_768D",
     "tinybert4": "huawei-noah/TinyBERT_General_4L_312D",
 }
+
+
+# Their sizes as published (model cards; Gee et al., Table 1), to decide applicability before any download.
+HUB_STUDENT_PARAMETERS = {
+    "prajjwal1/bert-medium": 41.4e6, "prajjwal1/bert-small": 28.8e6, "prajjwal1/bert-mini": 11.2e6,
+    "prajjwal1/bert-tiny": 4.4e6, "distilbert-base-uncased": 66.4e6,
+    "huawei-noah/TinyBERT_General_6L_768D": 67.0e6, "huawei-noah/TinyBERT_General_4L_312D": 14.5e6,
+}
+
+
+@functools.lru_cache(maxsize=None)
+def dense_parameters(model_name: str, family: str, num_labels: int) -> int:
+    from benchmark.models.zoo import build_dense
+    return sum(p.numel() for p in build_dense(model_name, family, num_labels).model.parameters())
+
+
+def larger_than_dense_reason(model_id: str, spec) -> str | None:
+    """A student at least as large as the task's dense model compresses nothing: not applicable there."""
+    student = HUB_STUDENT_PARAMETERS.get(model_id)
+    if student is None:
+        return None
+    try:
+        dense = dense_parameters(spec.dense_model, spec.family, spec.num_labels)
+    except BenchmarkError:
+        return None   # the dense model cannot be built here; the run reports that itself
+    if student >= dense:
+        return (f"{model_id} ({student / 1e6:.1f}M parameters) is not smaller than the task's dense model "
+                f"{spec.dense_model} ({dense / 1e6:.1f}M): no compression")
+    return None
 
 
 def _hub_offline() -> bool:
