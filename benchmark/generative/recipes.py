@@ -98,3 +98,7 @@ def layerwise_magnitude_lm(ctx: RecipeContext, sparsity: int) -> Bundle:
     measured = sparsity_report(bundle.model).sparsity
     bundle.meta["notes"] = f"layer-wise magnitude, {measured:.1%} of decoder-block Linear weights zero, one-shot"
     return bundle
+
+
+# llm-compressor's GPTQ / SmoothQuant / SparseGPT / Wanda settings (unavailable without the package).
+from benchmark.generative import llmc_recipes as _llmc_recipes  # noqa: E402,F401
