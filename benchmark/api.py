@@ -55,7 +55,7 @@ def score_model(model, task: str, *, name: str, processor=None, dense=None, seed
     compressed = as_bundle(model, spec.family, processor, reference.bundle)
     scored = score_bundle(compressed, data, reference, budget, seed, n_boot)
     rid = stable_hash({"task": spec.content_hash(), "external": identity or name, "dense": reference.key,
-                       "seed": seed, "profile": profile})
+                       "seed": seed, "profile": profile, "data": data.fingerprint})
     record = make_record(rid=rid, spec=spec, dense=reference, seed=seed, profile=profile, scored=scored, data=data,
                          recipe={"name": name, "family": "external", "params": {"source": identity or "python object"},
                                  "config_hash": rid[:12]},

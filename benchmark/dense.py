@@ -29,14 +29,15 @@ class DenseReference:
     logit_cache: dict = field(default_factory=dict)   # split -> dense logits, shared by recipes
 
 
-def dense_key_for(spec, model_name: str, budget: dict, seed: int) -> str:
-    """The cache key of a dense model, known before its data is loaded (a unit plan needs it)."""
+def dense_key_for(spec, model_name: str, budget: dict, seed: int, data_fingerprint: str) -> str:
+    """The cache key of a dense model: the task, model, budget, seed and the data it trains on
+    (its fingerprint, so a changed data file never returns a model trained on the old one)."""
     return stable_hash({"task": spec.content_hash(), "model": model_name, "budget": budget, "seed": seed,
-                        "version": DENSE_VERSION})
+                        "version": DENSE_VERSION, "data": data_fingerprint})
 
 
 def dense_key(data: TaskData, model_name: str, budget: dict, seed: int) -> str:
-    return dense_key_for(data.spec, model_name, budget, seed)
+    return dense_key_for(data.spec, model_name, budget, seed, data.fingerprint)
 
 
 def eval_settings(budget: dict) -> dict:

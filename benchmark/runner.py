@@ -61,9 +61,11 @@ class Outcome:
     path: Path | None = None
 
 
-def run_id(spec: TaskSpec, recipe: Recipe, seed: int, profile: str, budget: dict) -> str:
+def run_id(spec: TaskSpec, recipe: Recipe, seed: int, profile: str, budget: dict, data_fingerprint: str) -> str:
+    """The one run id of a classification record: task definition, data loaded, model, recipe, seed, budget."""
     return stable_hash({"task": spec.content_hash(), "dense_model": spec.dense_model, "recipe": recipe.config_hash(),
-                        "seed": seed, "profile": profile, "budget": budget, "dense_version": DENSE_VERSION})
+                        "seed": seed, "profile": profile, "budget": budget, "dense_version": DENSE_VERSION,
+                        "data": data_fingerprint})
 
 
 def finished(path: Path, expected_run_id: str) -> bool:
@@ -111,7 +113,9 @@ def make_record(*, rid: str, spec: TaskSpec, dense: DenseReference, recipe: dict
     return Record(
         run_id=rid, track="classification",
         task={"name": spec.name, "version": spec.version, "spec_hash": spec.content_hash(),
-              "group_min_size": spec.groups.min_size, "groups_absent_from_test": data.groups_absent_from_test},
+              "group_min_size": spec.groups.min_size, "groups_absent_from_test": data.groups_absent_from_test,
+              "data_fingerprint": data.fingerprint, "split_fingerprints": dict(data.split_fingerprints),
+              "file": str(spec.path)},
         model={"dense": spec.dense_model, "family": spec.family, "dense_key": dense.key},
         recipe=recipe, seed=seed, profile=profile, metrics=metrics, efficiency=efficiency,
         group_names=data.group_names, provenance={**provenance(wall_time), **extra})
@@ -129,9 +133,13 @@ def unit_spec(unit: Unit):
     return spec
 
 
-def plan_units(plan: RunPlan) -> tuple[list[Unit], list[Outcome]]:
+def plan_units(plan: RunPlan, worker: "ClassificationWorker | None" = None) -> tuple[list[Unit], list[Outcome]]:
     """The classification units of a plan, in run order (each dense unit before the recipe units that
-    need it), and the outcomes of pairs that are not run at all (recipe not applicable or unavailable)."""
+    need it), and the outcomes of pairs that are not run at all (recipe not applicable or unavailable).
+
+    Each task's data is loaded once here: its fingerprint is part of every dense key and run id. A
+    ``worker`` that will run the units keeps what it loaded, so the last task is not loaded twice."""
+    worker = worker or ClassificationWorker()
     units: list[Unit] = []
     outcomes: list[Outcome] = []
     common = dict(profile=plan.profile, overrides=dict(plan.overrides), results_dir=str(plan.results_dir),
@@ -140,9 +148,12 @@ def plan_units(plan: RunPlan) -> tuple[list[Unit], list[Outcome]]:
         budget = {**spec.profile(plan.profile), **plan.overrides}
         about = dict(track="classification", task=spec.name, task_file=str(spec.path), spec_hash=spec.content_hash(),
                      spec=spec, **common)
+        applicable = [n for n in plan.recipes_for(spec) if not RECIPES.get(n).not_applicable_reason(spec)]
+        # data is loaded only for a task some recipe applies to
+        fingerprint = worker.load(spec, plan.profile, plan.overrides).fingerprint if applicable else ""
         for seed in plan.seeds:
-            dense = Unit(kind="dense", recipe="", seed=seed, run_id="",
-                         dense_key=dense_key_for(spec, spec.dense_model, budget, seed), **about)
+            dense = Unit(kind="dense", recipe="", seed=seed, run_id="", data_fingerprint=fingerprint,
+                         dense_key=dense_key_for(spec, spec.dense_model, budget, seed, fingerprint), **about)
             recipe_units = []
             for name in plan.recipes_for(spec):
                 recipe = RECIPES.get(name)
@@ -155,7 +166,7 @@ def plan_units(plan: RunPlan) -> tuple[list[Unit], list[Outcome]]:
                     outcomes.append(Outcome(spec.name, name, seed, "unavailable", reason))
                     continue
                 recipe_units.append(replace(dense, kind="recipe", recipe=name,
-                                            run_id=run_id(spec, recipe, seed, plan.profile, budget)))
+                                            run_id=run_id(spec, recipe, seed, plan.profile, budget, fingerprint)))
             units += [dense, *recipe_units] if recipe_units else []
     return units, outcomes
 
@@ -182,12 +193,19 @@ class ClassificationWorker:
         self._data: tuple[str, TaskData] | None = None
         self._dense: tuple[str, DenseReference] | None = None
 
-    def data(self, unit: Unit, spec: TaskSpec) -> TaskData:
-        key = stable_hash([unit.spec_hash, unit.profile, unit.overrides])
+    def load(self, spec: TaskSpec, profile: str, overrides: dict) -> TaskData:
+        key = stable_hash([spec.content_hash(), spec.path, profile, overrides])
         if self._data is None or self._data[0] != key:
             self._data = None   # free the previous task's data before loading the next
-            self._data = (key, load_task_data(spec, unit.profile, overrides=unit.overrides))
+            self._data = (key, load_task_data(spec, profile, overrides=overrides))
         return self._data[1]
+
+    def data(self, unit: Unit, spec: TaskSpec) -> TaskData:
+        data = self.load(spec, unit.profile, unit.overrides)
+        if unit.data_fingerprint and data.fingerprint != unit.data_fingerprint:
+            raise BenchmarkError(f"{spec.path}: the task's data changed since the unit was planned (fingerprint "
+                                 f"{data.fingerprint}, planned {unit.data_fingerprint}); plan again")
+        return data
 
     def dense(self, unit: Unit, data: TaskData, budget: dict) -> DenseReference:
         if self._dense is None or self._dense[0] != unit.dense_key:
@@ -250,12 +268,14 @@ def run_units(units: list[Unit], report: Callable[[Outcome], None] = lambda o: N
 
 def run_plan(plan: RunPlan, report: Callable[[Outcome], None] = lambda o: None) -> list[Outcome]:
     """The classification track sequentially in this process: plan the units, then run each needed one."""
-    units, outcomes = plan_units(plan)
+    worker = ClassificationWorker()
+    units, outcomes = plan_units(plan, worker)
     for outcome in outcomes:
         report(outcome)
     dense_keys = {u.dense_key for u in needed(units)}
     # every recipe unit (a finished one reports "skipped"), and only the dense models still needed
-    return outcomes + run_units([u for u in units if u.kind == "recipe" or u.dense_key in dense_keys], report)
+    return outcomes + run_units([u for u in units if u.kind == "recipe" or u.dense_key in dense_keys], report,
+                                worker)
 
 
 def run_track(plan: RunPlan, specs: list, report: Callable[[Outcome], None]) -> list[Outcome]:

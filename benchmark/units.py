@@ -37,6 +37,7 @@ class Unit:
     n_boot: int = 1000
     threads: int = 0              # torch threads the unit runs with; 0 leaves the process's setting
     recipe_files: tuple[str, ...] = ()   # --recipe-file modules a fresh process must load first
+    data_fingerprint: str = ""    # of the task's data as planned (checked when the unit loads it)
     # The spec object itself, for units run in this process or pickled to a worker (a preset may have
     # changed it from its file); never part of the JSON line.
     spec: Any = field(default=None, compare=False, repr=False)

@@ -218,4 +218,5 @@ def test_hub_students_larger_than_the_dense_model_are_not_applicable():
     bbq = task_spec("bbq")                   # MiniLM-L6, 22.7M: only the students below it apply
     assert RECIPES.get("distill-hub-bert-tiny").not_applicable_reason(bbq) is None
     assert "not smaller" in RECIPES.get("distill-hub-bert-medium").not_applicable_reason(bbq)
-    assert RECIPES.get("distill-kd-l3").not_applicable_reason(task_spec("colored_digits")) == "resnet models"
+    assert RECIPES.get("distill-kd-l3").not_applicable_reason(task_spec("colored_digits")).endswith(
+        "this task has resnet models")

@@ -1,11 +1,13 @@
 """A task's data in memory: splits with labels and group ids, ready for a model family."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from benchmark.data.checks import check_group_values, check_not_empty, label_ids
+from benchmark.data.fingerprint import combine, split_fingerprint
 from benchmark.data.grouping import assign_groups
 from benchmark.data.sources import SOURCES
 from benchmark.data.spec import TaskSpec
@@ -31,6 +33,12 @@ class TaskData:
     spec: TaskSpec
     splits: dict[str, Split]
     group_names: list[str]
+    split_fingerprints: dict[str, str] = field(default_factory=dict)   # role -> hash of what it holds
+
+    @property
+    def fingerprint(self) -> str:
+        """One hash of every split's inputs, labels, groups and order ('' for data built in code)."""
+        return combine(self.split_fingerprints) if self.split_fingerprints else ""
 
     @property
     def groups_absent_from_test(self) -> list[str]:
@@ -102,28 +110,31 @@ def check_columns(spec: TaskSpec, role: str, frame: pd.DataFrame) -> None:
 
 def load_task_data(spec: TaskSpec, profile: str = "quick", seed: int = 0,
                    overrides: dict | None = None) -> TaskData:
-    """Load, validate, group and subsample a task's splits. Fails before any training."""
+    """Load, validate, group and subsample a task's splits, and fingerprint what was loaded.
+    Fails (one line) before any training."""
     budget = {**spec.profile(profile), **(overrides or {})}
     loader = SOURCES.get(spec.source)
     raw = loader(spec.source_params_resolved(), seed=0)  # data construction is fixed; seeds vary models
-    frames = {}
+    frames, labels = {}, {}
     for role, source_split in spec.splits.items():
         if source_split not in raw:
             raise BenchmarkError(f"{spec.path}: splits: source {spec.source!r} has no split {source_split!r} "
                                  f"(has: {', '.join(raw)})")
         frame = raw[source_split]
         check_columns(spec, role, frame)
-        frames[role] = frame.reset_index(drop=True)
-    labels = {role: f[spec.label].to_numpy() for role, f in frames.items()}
-    for role, y in labels.items():
-        if len(y) and (y.min() < 0 or y.max() >= spec.num_labels):
-            raise BenchmarkError(f"{spec.path}: columns.num_labels is {spec.num_labels} but split {role!r} "
-                                 f"has label values in [{y.min()}, {y.max()}]")
+        check_not_empty(spec, role, frame)
+        check_group_values(spec, role, frame)
+        labels[role] = label_ids(spec, role, frame)
+        # the label column as ids, or as class names where the task names them (groups read "label=<name>")
+        shown = [spec.classes[i] for i in labels[role]] if spec.classes else labels[role]
+        frames[role] = frame.reset_index(drop=True).assign(**{spec.label: shown})
     groups, names = assign_groups(frames, spec.label, spec.groups.by, spec.groups.include_label)
     splits = {}
     for role, frame in frames.items():
-        split = Split(frame, labels[role].astype(np.int64), groups[role])
+        split = Split(frame, labels[role], groups[role])
         # The subsample is part of the task definition, so it does not vary with the model seed.
         keep = subsample_split(split.groups, budget, role)
         splits[role] = split.subset(keep)
-    return TaskData(spec=spec, splits=splits, group_names=names)
+    fingerprints = {role: split_fingerprint(split.frame, spec.inputs, split.labels, split.groups, names)
+                    for role, split in splits.items()}
+    return TaskData(spec=spec, splits=splits, group_names=names, split_fingerprints=fingerprints)

@@ -93,7 +93,7 @@ class Recipe:
     def not_applicable_reason(self, spec) -> str | None:
         """Why this recipe does not apply to a task (``TaskSpec``): another model family, or ``fits``."""
         if spec.family not in self.applies_to:
-            return f"{spec.family} models"
+            return f"it applies to {', '.join(self.applies_to)} models; this task has {spec.family} models"
         return self.fits(spec) if self.fits else None
 
     def config(self) -> dict[str, Any]:

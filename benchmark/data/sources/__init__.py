@@ -45,7 +45,7 @@ SOURCE_PARAMS: dict[str, SourceParams] = {
     "waterbirds": SourceParams(_IMAGES, ("root",)),
     "cifar100": SourceParams(("data_files", "hub_id", "root", "image_size"), ("data_files", "root")),
     "table": SourceParams(("data_files", "hub_id", "hub_config", "format", "columns", "split_column",
-                           "split", "image_root", "image_size"), ("data_files", "image_root")),
+                           "split", "image_column", "image_root", "image_size"), ("data_files", "image_root")),
     # generative-track sources (registered by benchmark.generative.sources)
     "group_prompts": SourceParams(("domains",)),
     "real_toxicity_prompts": SourceParams(("path", "challenging_only")),
@@ -67,6 +67,7 @@ for _name, _target in {
     "celeba": "benchmark.data.sources.celeba:load_celeba",
     "waterbirds": "benchmark.data.sources.waterbirds:load_waterbirds",
     "cifar100": "benchmark.data.sources.cifar100:load_cifar100",
+    "table": "benchmark.data.sources.table:load_table",
 }.items():
     SOURCES.register(_name, lazy(_target))
 

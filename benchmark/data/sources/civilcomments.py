@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from benchmark.data.sources.tables import load_hub, read_table
+from benchmark.data.sources.tables import data_file_groups, load_hub, read_table
 from benchmark.errors import BenchmarkError
 
 HUB_FILE = "hf://datasets/shlomihod/civil-comments-wilds/all_data_with_identities.csv"
@@ -32,8 +32,11 @@ THRESHOLD = 0.5
 def read_wilds_table(params: dict) -> pd.DataFrame:
     files = params.get("data_files")
     if files:
-        files = [files] if isinstance(files, str) else list(files)
-        return pd.concat([read_table(f) for f in files], ignore_index=True)
+        # one table with WILDS's split column, or {split: file(s)} whose keys fill a missing split column
+        parts = [read_table(f).pipe(lambda t, s=split: t if "split" in t.columns or not isinstance(files, dict)
+                                    else t.assign(split=s))
+                 for split, paths in data_file_groups(files).items() for f in paths]
+        return pd.concat(parts, ignore_index=True)
     hub_file = params.get("hub_file", HUB_FILE)
     return next(iter(load_hub("csv", data_files=hub_file).values()))
 

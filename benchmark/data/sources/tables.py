@@ -12,12 +12,13 @@ _TABLE_READERS = {
     ".jsonl": lambda path: pd.read_json(path, lines=True),
     ".json": lambda path: pd.read_json(path, lines=True),
     ".csv": pd.read_csv,
+    ".tsv": lambda path: pd.read_csv(path, sep="\t"),
     ".parquet": pd.read_parquet,
 }
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """One local jsonl / csv / parquet file as a frame."""
+    """One local jsonl / csv / tsv / parquet file as a frame; a file that does not parse is one line."""
     path = Path(path)
     reader = _TABLE_READERS.get(path.suffix.lower())
     if reader is None:
@@ -25,16 +26,36 @@ def read_table(path: str | Path) -> pd.DataFrame:
                              f"(use {', '.join(_TABLE_READERS)})")
     if not path.exists():
         raise BenchmarkError(f"source params: data file {str(path)!r} does not exist")
-    return reader(path)
+    try:
+        return reader(path)
+    except Exception as exc:  # pandas/pyarrow parser errors of many kinds
+        raise BenchmarkError(f"{path}: cannot read as a {path.suffix.lstrip('.')} table: {type(exc).__name__}: "
+                             f"{(str(exc).splitlines() or [''])[0]}") from None
 
 
-def read_data_files(data_files: dict) -> dict[str, pd.DataFrame]:
-    """``{split: path or [paths]}`` -> ``{split: frame}`` (several files of a split are concatenated)."""
+def data_file_groups(data_files, where: str = "source params") -> dict[str, list[str]]:
+    """``data_files`` as every source takes it (the ``datasets`` convention): ``{split: file or [files]}``,
+    or a file or list of files, which is one table (split "train" unless the source splits it)."""
+    if isinstance(data_files, (str, Path)):
+        data_files = {"train": [data_files]}
+    elif isinstance(data_files, (list, tuple)):
+        data_files = {"train": list(data_files)}
     if not isinstance(data_files, dict) or not data_files:
-        raise BenchmarkError("source params: data_files must map split names to files, e.g. {train: a.jsonl}")
-    return {split: pd.concat([read_table(p) for p in ([paths] if isinstance(paths, (str, Path)) else paths)],
-                             ignore_index=True)
-            for split, paths in data_files.items()}
+        raise BenchmarkError(f"{where}: data_files must be a file, a list of files, or {{split: file(s)}}, "
+                             f"e.g. {{train: a.csv, test: b.csv}}")
+    groups = {}
+    for split, paths in data_files.items():
+        paths = [paths] if isinstance(paths, (str, Path)) else paths
+        if not isinstance(paths, (list, tuple)) or not paths or not all(isinstance(p, (str, Path)) for p in paths):
+            raise BenchmarkError(f"{where}: data_files[{split!r}] must be a file or a list of files")
+        groups[str(split)] = [str(p) for p in paths]
+    return groups
+
+
+def read_data_files(data_files) -> dict[str, pd.DataFrame]:
+    """``data_files`` (see data_file_groups) -> ``{split: frame}`` (several files of a split are concatenated)."""
+    return {split: pd.concat([read_table(p) for p in paths], ignore_index=True)
+            for split, paths in data_file_groups(data_files).items()}
 
 
 def load_hub(path: str, columns: list[str] | None = None, **kwargs) -> dict[str, pd.DataFrame]:
