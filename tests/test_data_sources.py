@@ -191,7 +191,8 @@ def test_multinli_random_split_pools_and_resplits():
 @pytest.mark.parametrize("params, message", [
     ({"data_files": {"train": "missing.jsonl"}}, "does not exist"),
     ({"data_files": {"train": "data.txt"}}, "unsupported extension"),
-    ({"data_files": ["train.jsonl"]}, "must map split names"),
+    ({"data_files": {"train": 5}}, "must be a file or a list of files"),
+    ({"data_files": 5}, "must be a file, a list of files, or"),
     ({"data_files": MNLI_FILES, "random_split": [0.5, 0.5]}, "3 fractions"),
 ])
 def test_multinli_bad_params(params, message):
