@@ -1,6 +1,6 @@
 """The submitit executor: dense units as one Slurm job array, recipe units as a second array that
 depends on it (afterok), so one command submits the whole grid; where no Slurm exists, submitit's
-local executor runs the same two phases as local processes.
+local executor runs each dense unit and then the recipe units needing it in one local job.
 
 Needs the slurm extra: pip install 'csbench[slurm]'. Workers on other nodes must see the same
 $CSBENCH_CACHE and results folder (a shared file system) and the same installed csbench.
@@ -63,32 +63,28 @@ def run_submitit(plan, options: ExecutorOptions, report: Callable) -> list:
     if executor.cluster == "slurm":
         results = submit_slurm(executor, graph, report)
     else:
-        results = submit_in_waves(executor, graph, options, report)
+        results = submit_chains(executor, graph, options, report)
     return graph.outcomes + [results[id(u)] for u in graph.recipes if id(u) in results]
 
 
 def submit_slurm(executor, graph, report: Callable) -> dict[int, object]:
     """Both arrays at once; Slurm starts a recipe task only after every dense task succeeded."""
-    dense_jobs = executor.map_array(run_in_worker, graph.dense, ["submitit"] * len(graph.dense)) if graph.dense else []
-    if dense_jobs:
-        executor.update_parameters(slurm_additional_parameters={
-            "dependency": "afterok:" + ":".join(job.job_id for job in dense_jobs), "kill-on-invalid-dep": "yes"})
+    if not graph.recipes:
+        return {}
+    dense_jobs = executor.map_array(run_in_worker, graph.dense, ["submitit"] * len(graph.dense))
+    if dense_jobs:   # afterok on the array id: every dense task; a failed one cancels the recipe array
+        array_id = dense_jobs[0].job_id.split("_")[0]
+        executor.update_parameters(slurm_additional_parameters={"dependency": f"afterok:{array_id}",
+                                                                "kill-on-invalid-dep": "yes"})
     recipe_jobs = executor.map_array(run_in_worker, graph.recipes, ["submitit"] * len(graph.recipes))
     collect([(job, [unit]) for job, unit in zip(dense_jobs, graph.dense)], report)
     return collect([(job, [unit]) for job, unit in zip(recipe_jobs, graph.recipes)], report)
 
 
-def submit_in_waves(executor, graph, options: ExecutorOptions, report: Callable) -> dict[int, object]:
-    """No Slurm: the dense batches, wait, then the recipe batches (local jobs cannot depend on each other)."""
-    dense_batches = chunks(graph.dense, options.jobs)
-    dense_jobs = executor.map_array(run_batch, dense_batches, ["submitit-local"] * len(dense_batches))
-    dense_results = collect(list(zip(dense_jobs, dense_batches)), report)
-    broken = {u.dense_key: r for u, r in ((u, dense_results.get(id(u))) for u in graph.dense) if r is not None}
-    results = {id(u): failed_outcome(u, f"its dense model failed: {broken[u.dense_key].detail}")
-               for u in graph.recipes if u.dense_key in broken}
-    for outcome in results.values():
-        report(outcome)
-    batches = chunks([u for u in graph.recipes if u.dense_key not in broken], options.jobs)
-    recipe_jobs = executor.map_array(run_batch, batches, ["submitit-local"] * len(batches))
-    results.update(collect(list(zip(recipe_jobs, batches)), report))
-    return results
+def submit_chains(executor, graph, options: ExecutorOptions, report: Callable) -> dict[int, object]:
+    """No Slurm (local jobs cannot depend on each other): one chain per dense unit, the dense unit then
+    the recipe units needing it, in one process; the chains spread round-robin over --jobs jobs."""
+    chains = [[dense, *[u for u in graph.recipes if u.dense_key == dense.dense_key]] for dense in graph.dense]
+    batches = [[unit for chain in group for unit in chain] for group in chunks(chains, options.jobs)]
+    jobs = executor.map_array(run_batch, batches, ["submitit-local"] * len(batches)) if batches else []
+    return collect(list(zip(jobs, batches)), report)

@@ -15,15 +15,20 @@ def run_in_worker(unit, executor: str, *dependencies):
 
 
 def run_batch(units: list, executor: str) -> list:
-    """Several units one after another in one worker (submitit's local executor runs one process per job);
-    a unit that raises fails alone."""
+    """Units one after another in one worker (a submitit local job): a unit that raises fails alone, and
+    the units needing a dense model that failed here fail without trying it again."""
     from benchmark.executors import failed_outcome
-    outcomes = []
+    outcomes, broken = [], {}
     for unit in units:
+        if unit.kind == "recipe" and unit.dense_key in broken:
+            outcomes.append(failed_outcome(unit, f"its dense model failed: {broken[unit.dense_key]}"))
+            continue
         try:
             outcomes.append(run_in_worker(unit, executor))
         except Exception as exc:
             outcomes.append(failed_outcome(unit, f"{type(exc).__name__}: {exc}"))
+            if unit.kind == "dense":
+                broken[unit.dense_key] = outcomes[-1].detail
     return outcomes
 
 
