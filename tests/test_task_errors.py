@@ -154,3 +154,103 @@ def test_override_values_keep_their_checked_types():
     from benchmark.data.spec import check_overrides
     assert check_overrides({"lr": "1e-5", "epochs": 2, "train_size": 10}) == {"lr": 1e-5, "epochs": 2,
                                                                             "train_size": 10}
+
+
+# ---------------------------------------------------------------- data files (the table source)
+
+GOOD_ROWS = "text,label,group\n" + "".join(f"row {i},{'hate' if i % 2 else 'neutral'},{'ab'[i % 3 == 0]}\n"
+                                           for i in range(24))
+
+
+def table_task(tmp_path, csv: str = GOOD_ROWS, params: dict | None = None, columns: dict | None = None,
+               name: str = "posts.csv") -> object:
+    (tmp_path / name).write_text(csv)
+    raw = changed("source", {"loader": "table", "params": {
+        "data_files": name, "split": {"test_fraction": 0.5, "seed": 0}, **(params or {})}})
+    raw["columns"] = {"inputs": ["text"], "label": "label", "classes": ["neutral", "hate"], **(columns or {})}
+    raw["groups"] = {"by": ["group"]}
+    path = tmp_path / "task.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def with_cell(row: int, column: str, value: str) -> str:
+    lines = GOOD_ROWS.splitlines()
+    header = lines[0].split(",")
+    cells = lines[row + 1].split(",")
+    cells[header.index(column)] = value
+    lines[row + 1] = ",".join(cells)
+    return "\n".join(lines) + "\n"
+
+
+# (csv text, source params, columns, words the error must contain); all found only when the data loads
+DATA_CASES = {
+    "text labels without class names": (GOOD_ROWS, None, {"classes": None, "num_labels": 2},
+                                        ["label column 'label' holds text labels", "columns.classes"]),
+    "a blank label": (with_cell(3, "label", ""), None, None, ["label column 'label' is blank or missing",
+                                                              "data row 3 (0-based"]),
+    "a blank group": (with_cell(5, "group", ""), None, None, ["group column 'group' is blank or missing",
+                                                              "data row 5 (0-based"]),
+    "a group of spaces": (with_cell(7, "group", "  "), None, None, ["group column 'group' is blank"]),
+    "a label the classes do not list": (with_cell(2, "label", "Hate"), None, None,
+                                        ["'Hate'", "did you mean 'hate'", "columns.classes does not list"]),
+    "fractional label ids": (GOOD_ROWS.replace(",hate,", ",0.5,").replace(",neutral,", ",1,"), None,
+                             {"classes": None, "num_labels": 2}, ["non-integer values"]),
+    "label ids beyond num_labels": (GOOD_ROWS.replace(",hate,", ",7,").replace(",neutral,", ",1,"), None,
+                                    {"classes": None, "num_labels": 2}, ["num_labels is 2", "[1, 7]"]),
+    "an empty test split": (GOOD_ROWS, {"split": None, "split_column": "group"}, None,
+                            ["splits: source 'table' has no split 'test'"]),
+    "a header-only file": ("text,label,group\n", None, None, ["posts.csv: the file has no data rows"]),
+    "a cut that leaves test empty": (GOOD_ROWS, {"split": {"test_fraction": 0.01}}, None,
+                                     ["split 'test'", "the split has no rows"]),
+    "an empty file": ("", None, None, ["posts.csv: cannot read as csv"]),
+    "a renamed column that is not there": (GOOD_ROWS, {"columns": {"text": "tweet"}}, None,
+                                           ["posts.csv", "names column(s) tweet"]),
+    "a split column that is not there": (GOOD_ROWS, {"split": None, "split_column": "fold"}, None,
+                                         ["split_column 'fold' is not a column"]),
+    "a blank split value": (GOOD_ROWS.replace("row 4,", "row 4,").replace(",b\n", ",\n", 1),
+                            {"split": None, "split_column": "group"}, None, ["split column 'group' is blank"]),
+    "stratifying by a missing column": (GOOD_ROWS, {"split": {"test_fraction": 0.5, "stratify_by": ["grp"]}}, None,
+                                        ["stratify_by names column(s) grp"]),
+    "an input column the data lacks": (GOOD_ROWS, None, {"inputs": ["body"]}, ["has no column(s) body"]),
+    "a missing data file": (GOOD_ROWS, {"data_files": "nope.csv"}, None, ["nope.csv: no such data file"]),
+    "an image column naming missing files": (GOOD_ROWS, {"image_column": "text"}, None, ["no such image file"]),
+}
+
+
+@pytest.mark.parametrize("case", list(DATA_CASES))
+def test_malformed_data_is_one_line_from_validate_load_data(tmp_path, capsys, case):
+    csv, params, columns, expected = DATA_CASES[case]
+    path = table_task(tmp_path, csv, params, columns)
+    assert run_cli(capsys, "validate", path)[0] == 0          # the file itself is fine: the data is not
+    code, err = run_cli(capsys, "validate", path, "--load-data")
+    assert_one_line(code, err, *expected)
+
+
+# found from the task file alone, before any data is read
+TABLE_PARAM_CASES = {
+    "data_files and hub_id": ({"hub_id": "org/posts"}, ["exactly one of data_files (local files) or hub_id"]),
+    "an unsupported extension": ({"data_files": "posts.txt"}, ["has an unsupported extension"]),
+    "a test fraction of 1.5": ({"split": {"test_fraction": 1.5}}, ["split.test_fraction must be a number in (0, 1)"]),
+    "split and split_column": ({"split_column": "group"}, ["give split_column", "not both"]),
+    "a renaming that is not a mapping": ({"columns": ["text"]}, ["columns must map task column names"]),
+    "an unknown table parameter": ({"split_colum": "group"}, ["unknown parameter 'split_colum'",
+                                                              "did you mean 'split_column'"]),
+    "a bad format": ({"format": "xlsx"}, ["format must be one of"]),
+}
+
+
+@pytest.mark.parametrize("case", list(TABLE_PARAM_CASES))
+def test_bad_table_parameters_fail_plain_validate(tmp_path, capsys, case):
+    params, expected = TABLE_PARAM_CASES[case]
+    code, err = run_cli(capsys, "validate", table_task(tmp_path, params=params))
+    assert_one_line(code, err, "task.yaml", *expected)
+
+
+def test_multinli_rejects_a_label_it_does_not_know_and_reads_any_case(tmp_path):
+    from benchmark.data.sources.multinli import to_sagawa_labels
+    from benchmark.errors import BenchmarkError
+    import pandas as pd
+    assert to_sagawa_labels(pd.Series(["Neutral", "entailment", "-", 2])).tolist()[:2] == [2.0, 1.0]
+    with pytest.raises(BenchmarkError, match="label 'maybe' \\(1 row\\(s\\)\\) is not one of"):
+        to_sagawa_labels(pd.Series(["neutral", "maybe"]))

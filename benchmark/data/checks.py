@@ -26,10 +26,11 @@ def _blank(values: pd.Series) -> np.ndarray:
     return missing
 
 
-def _first_rows(mask: np.ndarray) -> str:
-    rows = np.flatnonzero(mask)
+def _first_rows(mask: np.ndarray, index: pd.Index) -> str:
+    """Where: the frame's index, which the table source keeps as the data row number (header excluded)."""
+    rows = index[np.flatnonzero(mask)]
     shown = ", ".join(str(r) for r in rows[:3]) + (", ..." if len(rows) > 3 else "")
-    return f"{len(rows)} row(s), first at row {shown} (0-based)"
+    return f"{len(rows)} row(s): data row {shown} (0-based, header not counted)"
 
 
 def check_not_empty(spec: TaskSpec, role: str, frame: pd.DataFrame) -> None:
@@ -44,7 +45,7 @@ def check_group_values(spec: TaskSpec, role: str, frame: pd.DataFrame) -> None:
         blank = _blank(frame[column])
         if blank.any():
             raise BenchmarkError(f"{where(spec, role, frame)}: group column {column!r} is blank or missing in "
-                                 f"{_first_rows(blank)}; fill it in or drop those rows")
+                                 f"{_first_rows(blank, frame.index)}; fill it in or drop those rows")
 
 
 def label_ids(spec: TaskSpec, role: str, frame: pd.DataFrame) -> np.ndarray:
@@ -54,7 +55,7 @@ def label_ids(spec: TaskSpec, role: str, frame: pd.DataFrame) -> np.ndarray:
     at = f"{where(spec, role, frame)}: label column {spec.label!r}"
     blank = _blank(values)
     if blank.any():
-        raise BenchmarkError(f"{at} is blank or missing in {_first_rows(blank)}")
+        raise BenchmarkError(f"{at} is blank or missing in {_first_rows(blank, frame.index)}")
     if pd.api.types.is_bool_dtype(values.dtype):
         ids = values.to_numpy().astype(np.int64)
     elif pd.api.types.is_integer_dtype(values.dtype):
@@ -76,7 +77,7 @@ def label_ids(spec: TaskSpec, role: str, frame: pd.DataFrame) -> np.ndarray:
             close = difflib.get_close_matches(value, list(spec.classes), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise BenchmarkError(f"{at} has {value!r}{hint}, which columns.classes does not list "
-                                 f"({', '.join(spec.classes)}); in {_first_rows(unknown)}")
+                                 f"({', '.join(spec.classes)}); in {_first_rows(unknown, frame.index)}")
         ids = ids_or_nan.to_numpy().astype(np.int64)
     else:
         example = values.iloc[0]

@@ -32,17 +32,33 @@ def has_negation(sentences: pd.Series) -> np.ndarray:
     return np.array([not NEGATION_WORDS.isdisjoint(w) for w in words], dtype=np.int64)
 
 
+NO_GOLD_LABEL = ("-", "", "-1")      # MultiNLI's own marks for pairs whose annotators disagreed
+
+
 def _label_name(value) -> str | None:
-    if isinstance(value, str):
-        return value
-    if value is None or value != value or not 0 <= int(value) < len(HUB_LABELS):  # NaN, or -1: no gold label
+    """A label name, None for a pair without a gold label, or the value itself when it is not a label."""
+    if value is None or (isinstance(value, float) and value != value):
         return None
-    return HUB_LABELS[int(value)]
+    if isinstance(value, str):
+        name = value.strip().lower()
+        return None if name in NO_GOLD_LABEL else name
+    if isinstance(value, (int, np.integer, float)) and float(value) == int(value):
+        if int(value) == -1:
+            return None
+        return HUB_LABELS[int(value)] if 0 <= int(value) < len(HUB_LABELS) else str(value)
+    return str(value)
 
 
 def to_sagawa_labels(labels: pd.Series) -> pd.Series:
-    """Hub ids (or label names) -> Sagawa ids; rows without a gold label (-1, "-") become NaN."""
-    return labels.map(_label_name).map(LABELS)
+    """Hub ids (or label names, any case) -> Sagawa ids; rows without a gold label (-1, "-") become NaN.
+    Any other value is an error, never a silently dropped row."""
+    names = labels.map(_label_name)
+    unknown = names.notna() & ~names.isin(list(LABELS))
+    if unknown.any():
+        value = labels[unknown].iloc[0]
+        raise BenchmarkError(f"source multinli: label {value!r} ({int(unknown.sum())} row(s)) is not one of "
+                             f"{', '.join(LABELS)} or the hub's ids 0-2 (-1 or '-' mark pairs without a gold label)")
+    return names.map(LABELS)
 
 
 def standardise(frame: pd.DataFrame) -> pd.DataFrame:

@@ -87,6 +87,9 @@ def _read_local(data_files, fmt: str | None) -> dict[str, pd.DataFrame]:
             loaded = load_dataset(builder, data_files={split: paths}, cache_dir=str(cache_root() / "datasets"),
                                   **options)
         except Exception as exc:  # datasets wraps parser errors of pandas/pyarrow in its own
+            if "corresponds to no data" in str(exc):
+                raise BenchmarkError(f"{', '.join(paths)}: the file has no data rows "
+                                     f"(source.params.data_files[{split!r}])") from None
             cause = exc.__cause__ or exc
             first = (str(cause).splitlines() or [""])[0]
             raise BenchmarkError(f"{', '.join(paths)}: cannot read as {builder} ({type(cause).__name__}: {first})") \
@@ -130,7 +133,7 @@ def _by_split_column(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame
                              f"first at row {int(np.flatnonzero(blank.to_numpy())[0])} (0-based)")
     out = {}
     for name, part in frame.groupby(values.astype(str).str.strip(), sort=True):
-        part = part.drop(columns=column).reset_index(drop=True)
+        part = part.drop(columns=column)      # the index stays the row number in the data
         part.attrs = dict(frame.attrs)
         out[str(name)] = part
     return out
@@ -159,7 +162,7 @@ def _cut(frame: pd.DataFrame, split: dict) -> dict[str, pd.DataFrame]:
                           list(split.get("stratify_by", [])))
     out = {}
     for name, mask in ((names[0], ~test), (names[1], test)):
-        part = frame[mask].reset_index(drop=True)
+        part = frame[mask]      # the index stays the row number in the data, for error messages
         part.attrs = dict(frame.attrs)
         out[name] = part
     return out
