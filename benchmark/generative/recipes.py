@@ -102,3 +102,5 @@ def layerwise_magnitude_lm(ctx: RecipeContext, sparsity: int) -> Bundle:
 
 # llm-compressor's GPTQ / SmoothQuant / SparseGPT / Wanda settings (unavailable without the package).
 from benchmark.generative import llmc_recipes as _llmc_recipes  # noqa: E402,F401
+# bitsandbytes LLM.int8() and NF4 on its CPU backend (unavailable without the package).
+from benchmark.generative import bnb_recipes as _bnb_recipes  # noqa: E402,F401
