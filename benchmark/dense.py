@@ -2,6 +2,7 @@
 disk with its test logits, and reused by every recipe."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,8 +18,9 @@ from benchmark.models.zoo import build_dense
 from benchmark.records import stable_hash
 
 # bump when dense training changes, so caches and records are not reused wrongly
-# (2: the new task head of a pre-trained model is initialised from the run seed, not the process's RNG state)
-DENSE_VERSION = 2
+# (2: the new task head of a pre-trained model is initialised from the run seed, not the process's RNG state;
+#  3: text batches grouped by length in training, the test-pass timing kept beside the test logits)
+DENSE_VERSION = 3
 
 
 @dataclass
@@ -54,12 +56,19 @@ def get_dense(data: TaskData, model_name: str, budget: dict, seed: int) -> Dense
         train(bundle, data.train, spec.inputs, TrainConfig.from_budget(budget), seed=seed,
               desc=f"dense {spec.name}")
         torch.save(bundle.model.state_dict(), folder / "model.pt")
-        logits = predict_logits(bundle, data.test, spec.inputs, desc="dense predict", **eval_settings(budget))
+        timing: dict = {}
+        logits = predict_logits(bundle, data.test, spec.inputs, desc="dense predict", timing=timing,
+                                **eval_settings(budget))
         np.save(folder / "test_logits.npy", logits)
+        (folder / "test_timing.json").write_text(json.dumps({**timing, **eval_settings(budget)}))
 
     folder = get_or_create("dense", key, create)
     bundle = build_dense(model_name, spec.family, spec.num_labels)
     bundle.model.load_state_dict(torch.load(folder / "model.pt", weights_only=True))
     bundle.model.eval()
     bundle.meta["dense_key"] = key
-    return DenseReference(bundle, np.load(folder / "test_logits.npy"), key)
+    test_logits = np.load(folder / "test_logits.npy")
+    timing = folder / "test_timing.json"
+    if timing.exists():   # the dense row and dense-reseed score these logits instead of predicting again
+        bundle.meta["cached_test"] = {"logits": test_logits, "timing": json.loads(timing.read_text())}
+    return DenseReference(bundle, test_logits, key)

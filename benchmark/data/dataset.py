@@ -19,6 +19,8 @@ class Split:
     frame: pd.DataFrame          # input columns (and attributes), row i <-> labels[i]
     labels: np.ndarray           # int64 class ids
     groups: np.ndarray           # int64 group ids into TaskData.group_names
+    # model inputs already encoded from this split, per (family, processor, inputs, max_length): tokenise once
+    encodings: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.labels)

@@ -36,17 +36,32 @@ class ModelFamily(ABC):
         """Sort key for length-bucketed evaluation (dynamic padding wastes least when sorted)."""
         return 0
 
+    def encoded(self, bundle: Bundle, split: Split, inputs: tuple[str, ...], max_length: int) -> list[dict]:
+        """``encode``, once per split, processor, inputs and max_length: the trainer, the evaluator and
+        every recipe reuse it (the processor is kept with the entry, so its id cannot be reused)."""
+        key = (self.name, id(bundle.processor), tuple(inputs), int(max_length))
+        if key not in split.encodings:
+            split.encodings[key] = (bundle.processor, self.encode(bundle, split, inputs, max_length))
+        return split.encodings[key][1]
+
     def batches(self, bundle: Bundle, split: Split, inputs: tuple[str, ...], batch_size: int, *,
                 max_length: int = 128, shuffle: bool = False, seed: int = 0,
-                encoded: list[dict] | None = None) -> Iterator[dict[str, torch.Tensor]]:
+                encoded: list[dict] | None = None, length_buckets: int = 0) -> Iterator[dict[str, torch.Tensor]]:
         """Batches with "labels", "groups" and "index" beside the model inputs.
 
         Evaluation (shuffle=False) sorts by length so each batch pads to its own longest row;
-        training shuffles with a seeded generator so the same seed gives the same batches.
+        training shuffles with a seeded generator so the same seed gives the same batches. With
+        ``length_buckets`` = k > 0, training groups by length as Hugging Face's ``group_by_length``:
+        the shuffled rows are cut into chunks of k batches, each chunk sorted by length and cut into
+        batches, and the batches are shuffled (a batch then pads to similar lengths, not to the longest
+        of a random draw).
         """
-        examples = encoded if encoded is not None else self.encode(bundle, split, inputs, max_length)
+        examples = encoded if encoded is not None else self.encoded(bundle, split, inputs, max_length)
         if shuffle:
-            order = np.random.default_rng(seed).permutation(len(examples))
+            rng = np.random.default_rng(seed)
+            order = rng.permutation(len(examples))
+            if length_buckets:
+                order = self._length_grouped(order, examples, batch_size * length_buckets, batch_size, rng)
         else:
             order = np.argsort([self.length(e) for e in examples], kind="stable")
         for start in range(0, len(order), batch_size):
@@ -56,6 +71,19 @@ class ModelFamily(ABC):
             batch["groups"] = torch.as_tensor(split.groups[index], dtype=torch.long)
             batch["index"] = torch.as_tensor(index, dtype=torch.long)
             yield batch
+
+
+    def _length_grouped(self, order: np.ndarray, examples: list[dict], chunk: int, batch_size: int,
+                        rng: np.random.Generator) -> np.ndarray:
+        lengths = np.array([self.length(e) for e in examples])
+        if len(np.unique(lengths)) < 2:      # fixed-size inputs (images): nothing to group
+            return order
+        batches = []
+        for start in range(0, len(order), chunk):
+            part = order[start:start + chunk]
+            part = part[np.argsort(-lengths[part], kind="stable")]
+            batches += [part[i:i + batch_size] for i in range(0, len(part), batch_size)]
+        return np.concatenate([batches[i] for i in rng.permutation(len(batches))])
 
 
 MODEL_FAMILIES: Registry[ModelFamily] = Registry("model family", entry_point_group="csbench.families",

@@ -42,7 +42,7 @@ def predict_logits(bundle: Bundle, split: Split, inputs: tuple[str, ...], *, bat
     family = MODEL_FAMILIES.get(bundle.family)
     model = bundle.model.eval()
     device, dtype = model_device_dtype(model)
-    encoded = family.encode(bundle, split, inputs, max_length)
+    encoded = family.encoded(bundle, split, inputs, max_length)
     out: np.ndarray | None = None
     seconds = 0.0
     total = (len(encoded) + batch_size - 1) // batch_size

@@ -29,6 +29,7 @@ class TrainConfig:
     max_length: int = 128
     mixed_precision: str = "no"     # "bf16"/"fp16" on GPUs; accelerate handles the autocast
     max_grad_norm: float = 1.0
+    length_buckets: int = 50        # batches per length-sorted chunk (0: plain shuffle); see ModelFamily.batches
 
     @classmethod
     def from_budget(cls, budget: dict, **overrides) -> "TrainConfig":
@@ -72,7 +73,7 @@ def train(bundle: Bundle, split: Split, inputs: tuple[str, ...], config: TrainCo
     model.train()
     trainable = params if params is not None else [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.lr, weight_decay=config.weight_decay)
-    encoded = family.encode(bundle, split, inputs, config.max_length)
+    encoded = family.encoded(bundle, split, inputs, config.max_length)
     total = training_steps(len(split), config.batch_size, config.epochs)
     warmup = int(total * config.warmup)
     # Linear warm-up, then linear decay to zero.
@@ -84,7 +85,8 @@ def train(bundle: Bundle, split: Split, inputs: tuple[str, ...], config: TrainCo
     epoch = 0
     while step < total:
         for batch in family.batches(bundle, split, inputs, config.batch_size, shuffle=True,
-                                    seed=seed * 1000 + epoch, encoded=encoded):
+                                    seed=seed * 1000 + epoch, encoded=encoded,
+                                    length_buckets=config.length_buckets):
             batch = {k: v.to(accelerator.device) for k, v in batch.items()}
             with accelerator.autocast():
                 loss = loss_fn(model, batch)

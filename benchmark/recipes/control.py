@@ -28,6 +28,7 @@ def dense_reseed(ctx: RecipeContext):
     other = partner_seed(ctx.seed)
     bundle = get_dense(ctx.data, ctx.data.spec.dense_model, ctx.budget, other).bundle
     bundle.meta["notes"] = f"dense model of seed {other}, scored against the dense model of seed {ctx.seed}"
+    bundle.meta["unchanged_dense"] = True   # its cached test logits are its predictions
     return bundle
 
 
