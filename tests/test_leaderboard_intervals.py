@@ -111,3 +111,27 @@ def test_signed_interval_text():
     assert signed_interval(-0.04, -1.0, 0.0) == "0.0 [-1.0, 0.0]"
     assert signed_interval(3.0, 2.0, 4.0, sign=False) == "3.0 [2.0, 4.0]"
     assert signed_interval(np.nan, 0, 1) == "-"
+
+
+def test_compression_identified_exemplars(tmp_path):
+    from benchmark.records import iter_records
+    from benchmark.report.exemplars import find_exemplars, modal_prediction
+    from benchmark.report.page import write_page
+    np.testing.assert_array_equal(modal_prediction(np.array([[0, 1, 2, 2], [1, 1, 0, 2], [1, 0, 2, 1]])),
+                                  [1, 1, 2, 2])
+    np.testing.assert_array_equal(modal_prediction(np.array([[0, 2], [1, 1], [2, 0]])), [0, 0])   # ties: lowest
+    results = write_results(tmp_path)
+    found = find_exemplars(list(iter_records(results)))["toy"]
+    by_recipe = {s.recipe: s for s in found}
+    assert by_recipe["dense-rebatch"].count == 0                      # same predictions as dense
+    harsh = by_recipe["harsh"]
+    labels, groups, logits, dense = zip(*(_arrays(seed, 0.4) for seed in (0, 1, 2)))
+    expected = np.flatnonzero(modal_prediction(np.stack([l.argmax(1) for l in logits]))
+                              != modal_prediction(np.stack([d.argmax(1) for d in dense])))
+    np.testing.assert_array_equal(harsh.index, expected)
+    assert sum(k for k, _ in harsh.by_group.values()) == harsh.count and harsh.by_group["tiny"][1] == 10
+    _, table = build_leaderboard(results, tmp_path / "lb")
+    text = (tmp_path / "lb" / "LEADERBOARD.md").read_text()
+    assert "## Compression-identified exemplars" in text and f"| harsh | 3 | {harsh.count} |" in text
+    page = write_page(results, tmp_path / "lb").read_text()
+    assert "Compression-identified exemplars" in page and "test item" in page     # toy task: shown by position

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark.records import Record, atomic_write_text, iter_records
+from benchmark.report.exemplars import MIN_SEEDS, exemplars_markdown, find_exemplars
 from benchmark.report.intervals import CHANGE_COLUMNS, UNSIGNED, intervals_frame, signed_interval, verdict
 
 # (column in the table, where it comes from in a record, scale for display)
@@ -251,6 +252,13 @@ def build_leaderboard(results_dir: str | Path, out_dir: str | Path) -> tuple[pd.
             "row is not distinguishable from the dense model. Within each task: dense, the two noise-floor controls, "
             "then compressed rows by the lower bound of their Δ WGA interval. McNemar p: exact test of dense vs "
             "compressed correctness, one per seed. Regenerate with `csbench leaderboard`.", "", table]
+    found = find_exemplars(classification_records(results_dir))
+    if any(found.values()):
+        body += ["## Compression-identified exemplars", "",
+                 f"Test examples whose modal prediction over a recipe's seeds differs from the modal prediction over "
+                 f"the dense model's seeds (Hooker et al., 2019), for recipes with at least {MIN_SEEDS} seeds. The "
+                 "controls show how many arise from retraining or re-batching alone.", "",
+                 exemplars_markdown(found, markdown_cell)]
     if not flips.empty:
         body += ["## Flips per group", "", group_flips_markdown(flips)]
     from benchmark.report.generative_table import build_generative_table  # the decoder track's tables

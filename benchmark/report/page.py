@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from benchmark.records import atomic_write_text, iter_records
+from benchmark.report.exemplars import ExemplarSet, composition, featured, find_exemplars, task_inputs
 from benchmark.report.intervals import UNSIGNED, signed_interval
+from benchmark.report.leaderboard import classification_records
 from benchmark.report.leaderboard import COLUMNS, leaderboard_summary
 
 PAGE_NAME = "index.html"
@@ -128,6 +130,8 @@ def _classification_tasks(results_dir: str | Path) -> list[dict]:
     if summary.empty:
         return []
     changes = group_changes_frame(results_dir)
+    pairs = classification_records(results_dir)
+    exemplars = find_exemplars(pairs)
     tasks = []
     for task, rows in summary.groupby("task", sort=True):
         rows = rows.reset_index(drop=True)
@@ -141,9 +145,65 @@ def _classification_tasks(results_dir: str | Path) -> list[dict]:
                   for i, r in enumerate(rows.itertuples(index=False))]
         compared = [r.recipe for r in rows.itertuples(index=False) if r.family != REFERENCE_FAMILY]
         tasks.append({"task": task, "summary": rows, "points": points,
+                      "exemplars_html": exemplars_section(task, exemplars.get(task, []), pairs),
                       "groups": _group_matrix(changes[changes["task"] == task] if not changes.empty else changes,
                                               compared)})
     return tasks
+
+
+def _thumbnail(image: np.ndarray) -> str:
+    """A small image as inline SVG pixels (the page's policy loads no images)."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    height, width = image.shape[:2]
+    rects = "".join(f'<rect x="{x}" y="{y}" width="1" height="1" fill="#{r:02x}{g:02x}{b:02x}"/>'
+                    for y in range(height) for x in range(width) for r, g, b in [image[y, x, :3].tolist()])
+    return (f'<svg class="thumb" viewBox="0 0 {width} {height}" width="{2 * width}" height="{2 * height}" '
+            f'shape-rendering="crispEdges">{rects}</svg>')
+
+
+def _exemplar_input(spec, test, position: int) -> str:
+    """The example as the model saw it: text columns as text, image columns as a thumbnail."""
+    parts = []
+    for column in spec.inputs:
+        value = test.frame[column].iat[position]
+        if isinstance(value, np.ndarray) and value.ndim >= 2:
+            parts.append(_thumbnail(value))
+        else:
+            parts.append(f'<span class="input"><span class="col">{esc(column)}</span> {esc(value)}</span>')
+    return " ".join(parts)
+
+
+def exemplars_section(task: str, sets: list[ExemplarSet], pairs) -> str:
+    """Per recipe: exemplar count and group composition; then a few exemplars per group with their input."""
+    if not sets:
+        return ""
+    rows = "".join(f"<tr><td class=\"t\">{esc(s.recipe)}</td><td>{s.seeds}</td><td>{s.count}</td>"
+                   f"<td class=\"t\">{esc(composition(s) or '-')}</td></tr>" for s in sets)
+    table = ('<div class="scroll"><table><thead><tr><th>recipe</th><th>seeds</th><th>exemplars</th>'
+             f'<th>groups with the highest rate (exemplars/n)</th></tr></thead><tbody>{rows}</tbody></table></div>')
+    dense = next((p, r) for p, r in pairs if r.task["name"] == task and r.recipe["name"] == "dense")
+    from benchmark.records import read_predictions
+    arrays = read_predictions(*dense)
+    groups, labels = arrays["group"], arrays["label"]
+    inputs = task_inputs(task, dense[1].profile, labels)
+    compressed = [s for s in sets if s.count]
+    items = []
+    for group, positions in featured(compressed, groups, dense[1].group_names):
+        cards = []
+        for position in positions:
+            answers = ", ".join(f"{s.recipe}: {int(s.recipe_modal[list(s.index).index(position)])}"
+                                for s in compressed if position in s.index)
+            dense_answer = next(int(s.dense_modal[list(s.index).index(position)]) for s in compressed
+                                if position in s.index)
+            shown = _exemplar_input(*inputs, position) if inputs else f"test item {position}"
+            cards.append(f'<li>{shown}<div class="answers">label {int(labels[position])}; dense (modal) '
+                         f"{dense_answer}; {esc(answers)}</div></li>")
+        items.append(f"<h4>{esc(group)}</h4><ul class=\"exemplars\">{''.join(cards)}</ul>")
+    return (f"<h3>Compression-identified exemplars</h3><p>Test examples whose modal prediction over a recipe's "
+            f"seeds differs from the modal prediction over the dense seeds (Hooker et al., 2019).</p>{table}"
+            + "".join(items))
 
 
 def _group_matrix(changes: pd.DataFrame, recipes: list[str]) -> dict:
@@ -508,7 +568,8 @@ def render_page(payload: dict, classification: list[dict], generative: list[dict
                 "(red: the group lost more than average).</figcaption></figure>")
         sections.append(f'<section class="task" id="task-{i}"><h2>{esc(task["task"])}</h2>{task["table_html"]}'
                         f'<h3>Worst-group accuracy against size</h3><div class="figures">{plots}</div>'
-                        f'<h3>Which groups lose most</h3><div class="figures">{maps}</div></section>')
+                        f'<h3>Which groups lose most</h3><div class="figures">{maps}</div>'
+                        f'{task.get("exemplars_html", "")}</section>')
     if generative:
         sections.append('<h2 class="track">Generative track</h2>')
     for i, task in enumerate(generative):
