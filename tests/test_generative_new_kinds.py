@@ -97,3 +97,14 @@ def test_crows_records_carry_the_fluency_guard(results):
     assert dense["heldout_perplexity_ratio"] == pytest.approx(1.0) and dense["fluency_collapsed"] == 0.0
     pruned = read_record(Path(folder) / "tiny_crows" / "prune-lm-magnitude-60" / "seed0.json").metrics["overall"]
     assert pruned["dense_heldout_perplexity"] == pytest.approx(dense["heldout_perplexity"])
+
+
+def test_generative_groups_suite_names_real_tasks_and_recipes():
+    from benchmark.data.catalog import load_task
+    from benchmark.recipes import RECIPES
+    from benchmark.suites import SUITES
+    suite = SUITES.get("generative-groups")
+    kinds = {load_task(t).kind for t in suite.tasks}
+    assert kinds == {"toxicity_groups", "crows_pairs", "bbq_lmeval"}
+    assert all("decoder_lm" in RECIPES.get(r).applies_to for r in suite.recipes)
+    assert sum(r.startswith(("quant-gptq", "quant-w8a8", "prune-sparsegpt", "prune-wanda")) for r in suite.recipes) >= 4
