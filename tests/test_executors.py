@@ -191,3 +191,48 @@ def test_kill_9_of_a_pool_worker_then_rerun_loses_nothing(fresh_cache, tmp_path)
     assert "finished before" in out and out.count("  done") == 1   # only the unfinished unit is redone
     assert dense_record.read_bytes() == finished_bytes
     assert record_path(results, "synthetic", "test-slow-noise", 0).exists()
+
+
+FAKE_SBATCH = """#!/bin/sh
+# Keeps each submission script and answers as sbatch does, numbering the jobs 4240, 4241, ...
+n=$(ls "$SBATCH_DIR" | wc -l)
+cp "$1" "$SBATCH_DIR/submission$n.sh"
+echo "Submitted batch job 424$n"
+"""
+
+
+def test_slurm_submits_dense_array_then_recipe_array_depending_on_it(tmp_path, monkeypatch):
+    """The real submitit Slurm executor with sbatch/srun replaced by a script that keeps what it is given."""
+    pytest.importorskip("submitit", reason="the submitit executor needs submitit (pip install 'csbench[slurm]')")
+    from benchmark.executors import Graph
+    from benchmark.executors.slurm import make_executor, submit_arrays
+    from benchmark.tracks import plan_units
+    bin_dir, kept = tmp_path / "bin", tmp_path / "kept"
+    bin_dir.mkdir()
+    kept.mkdir()
+    for name, text in (("sbatch", FAKE_SBATCH), ("srun", "#!/bin/sh\nexit 1\n")):
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SBATCH_DIR", str(kept))
+    options = ExecutorOptions(jobs=3, threads=2, gpus=1, slurm_partition="gpu", slurm_time_min=30,
+                              log_dir=tmp_path / "logs")
+    executor, threads = make_executor(options)
+    assert executor.cluster == "slurm" and threads == 2
+    units, _ = plan_units(RunPlan(specs=[load_task("synthetic")], recipes=RECIPES, seeds=[0, 1],
+                                  results_dir=tmp_path / "r"))
+    graph = Graph([u for u in units if u.kind == "dense"], [u for u in units if u.kind == "recipe"], [], threads)
+    dense_jobs, recipe_jobs = submit_arrays(executor, graph)
+    assert [j.job_id for j in dense_jobs] == ["4240_0", "4240_1"]
+    assert [j.job_id for j in recipe_jobs] == [f"4241_{i}" for i in range(4)]
+    dense_script, recipe_script = (kept / "submission0.sh").read_text(), (kept / "submission1.sh").read_text()
+    for script, size in ((dense_script, 2), (recipe_script, 4)):
+        assert f"#SBATCH --array=0-{size - 1}%{min(size, 3)}" in script and "#SBATCH --partition=gpu" in script
+        assert "#SBATCH --gpus-per-node=1" in script and "#SBATCH --cpus-per-task=2" in script
+        assert "#SBATCH --time=30" in script
+    assert "--dependency" not in dense_script
+    assert "#SBATCH --dependency=afterok:4240" in recipe_script and "#SBATCH --kill-on-invalid-dep=yes" in recipe_script
+    # each array task runs the unit it was given: dense units first, then recipe units naming them
+    submitted = [job.submission() for job in dense_jobs + recipe_jobs]
+    assert [s.args[0].kind for s in submitted] == ["dense"] * 2 + ["recipe"] * 4
+    assert {s.args[0].depends_on for s in submitted[2:]} == {s.args[0].key for s in submitted[:2]}

@@ -153,3 +153,25 @@ def test_track_runner_entry_takes_a_run_plan(results, task_files):
     seen = []
     out = run_track(plan, load_generative_specs(task_files[:1]), seen.append)
     assert [o.status for o in out] == ["skipped"] and seen == out
+
+
+def test_units_run_one_at_a_time_give_the_batched_records(results, task_files, tmp_path):
+    """The unit path (one dense-decoder unit, then one unit per task) reproduces the batched runner."""
+    from benchmark.generative.runner import GenerativeWorker, plan_track
+    from benchmark.runner import RunPlan
+    from benchmark.units import unit_from_json
+    folder, _ = results
+    specs = load_generative_specs(task_files[:2])
+    plan = RunPlan(specs=specs, recipes=["dense", "prune-lm-magnitude-40"], seeds=[0], results_dir=tmp_path,
+                   overrides=TINY_BUDGET)
+    units, not_run = plan_track(plan, specs)
+    assert not not_run and [u.kind for u in units] == ["dense"] + ["recipe"] * 4
+    assert {u.depends_on for u in units[1:]} == {units[0].key}
+    worker = GenerativeWorker()
+    assert worker.run(unit_from_json(units[0].to_json())) is None      # loads the dense decoder
+    for unit in reversed(units[1:]):
+        outcome = worker.run(unit_from_json(unit.to_json()))
+        assert outcome.status == "done", outcome
+        batched = read_record(Path(folder) / unit.task / unit.recipe / "seed0.json")
+        assert read_record(outcome.path).run_id == batched.run_id
+        assert read_record(outcome.path).metrics == batched.metrics

@@ -26,11 +26,14 @@ def add_parser(sub) -> None:
     p.add_argument("--leaderboard", type=Path, default=Path("leaderboard"), help="report folder (default leaderboard/)")
     p.add_argument("--force", action="store_true", help="recompute records that already exist")
     p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the WGA interval")
+    from benchmark.cli.executor_args import add_executor_args
+    add_executor_args(p)
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
     import pandas as pd
+    from benchmark.cli.executor_args import executor_options
     from benchmark.cli.run_cmd import report
     from benchmark.reproduce import PRESETS
     from benchmark.reproduce.compare import display_frame
@@ -39,7 +42,8 @@ def run(args) -> int:
     preset = PRESETS.get(args.preset)
     results = args.results or Path("results") / ("smoke" if args.smoke else "reproduce") / preset.name
     result = run_preset(preset, smoke=args.smoke, seeds=args.seeds, results_dir=results, force=args.force,
-                        n_boot=args.bootstrap, report=report)
+                        n_boot=args.bootstrap, report=report, executor=args.executor,
+                        options=executor_options(args, results))
     path = write_report(result, args.leaderboard)
     with pd.option_context("display.max_rows", None, "display.max_columns", None, "display.width", 250,
                            "display.max_colwidth", 60):

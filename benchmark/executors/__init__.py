@@ -63,11 +63,17 @@ class Graph:
     threads: int          # torch threads of each unit
 
 
-def build_graph(plan, report: Callable) -> Graph:
+def build_graph(plans: list, report: Callable) -> Graph:
+    """One graph over several plans (a preset runs one plan per recipe list), so all their units are
+    scheduled together."""
     from benchmark.records import record_path
     from benchmark.runner import Outcome, is_finished, needed
     from benchmark.tracks import plan_units
-    units, outcomes = plan_units(plan)
+    units, outcomes = [], []
+    for plan in plans:
+        more, not_run = plan_units(plan)
+        units += more
+        outcomes += not_run
     todo = needed(units)
     outcomes += [Outcome(u.task, u.recipe, u.seed, "skipped", "finished before",
                          record_path(Path(u.results_dir), u.task, u.recipe, u.seed))
@@ -75,7 +81,7 @@ def build_graph(plan, report: Callable) -> Graph:
     for outcome in outcomes:
         report(outcome)
     return Graph([u for u in todo if u.kind == "dense"], [u for u in todo if u.kind == "recipe"], outcomes,
-                 plan.threads)
+                 max((p.threads for p in plans), default=0))
 
 
 def failed_outcome(unit, why: str):
@@ -83,14 +89,15 @@ def failed_outcome(unit, why: str):
     return Outcome(unit.task, unit.recipe or "(dense model)", unit.seed, "failed", why)
 
 
-def execute(plan, executor: str, options: ExecutorOptions, report: Callable = lambda o: None) -> list:
-    """Run a plan through the named executor; outcomes of every (task, recipe, seed) of the plan."""
+def execute(plans, executor: str, options: ExecutorOptions, report: Callable = lambda o: None) -> list:
+    """Run a plan (or several, as one graph) through the named executor; the outcomes of every
+    (task, recipe, seed) of the plans."""
     run = EXECUTORS.get(executor)
     if options.jobs < 1:
         raise BenchmarkError(f"--jobs must be at least 1, got {options.jobs}")
-    return run(plan, options, report)
+    return run(list(plans) if isinstance(plans, (list, tuple)) else [plans], options, report)
 
 
-def with_threads(plan, threads: int):
-    """The plan with each unit's torch threads fixed (an explicit --threads wins)."""
-    return replace(plan, threads=plan.threads or threads)
+def with_threads(plans: list, threads: int) -> list:
+    """The plans with each unit's torch threads fixed (an explicit --threads wins)."""
+    return [replace(plan, threads=plan.threads or threads) for plan in plans]

@@ -15,15 +15,14 @@ from benchmark.executors import ExecutorOptions, build_graph, failed_outcome, th
 from benchmark.executors.worker import init_pool_worker, run_in_worker
 
 
-def run_local(plan, options: ExecutorOptions, report: Callable) -> list:
+def run_local(plans: list, options: ExecutorOptions, report: Callable) -> list:
     if options.jobs == 1:   # today's sequential runner, in this process
         from benchmark.tracks import run_tracks
-        plan = with_threads(plan, options.threads)
-        if plan.threads:
+        if options.threads:
             import torch
-            torch.set_num_threads(plan.threads)
-        return run_tracks(plan, report)
-    graph = build_graph(with_threads(plan, threads_per_job(options)), report)
+            torch.set_num_threads(options.threads)
+        return [o for plan in with_threads(plans, options.threads) for o in run_tracks(plan, report)]
+    graph = build_graph(with_threads(plans, threads_per_job(options)), report)
     return graph.outcomes + run_pool(graph, options, report)
 
 

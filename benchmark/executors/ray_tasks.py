@@ -32,14 +32,14 @@ def start_ray(ray, options: ExecutorOptions) -> bool:
     return True
 
 
-def run_ray(plan, options: ExecutorOptions, report: Callable) -> list:
+def run_ray(plans: list, options: ExecutorOptions, report: Callable) -> list:
     ray = require("ray", "ray")
     started = start_ray(ray, options)
     try:
         # each task asks for its threads as CPUs, so Ray runs at most (cluster CPUs // threads) at once;
         # on a local cluster the default is this machine's share per job, on a remote one 1 (or --threads)
         threads = options.threads or (1 if options.ray_address else max(1, available_cores() // options.jobs))
-        graph = build_graph(with_threads(plan, threads), report)
+        graph = build_graph(with_threads(plans, threads), report)
         task = ray.remote(run_in_worker).options(num_cpus=threads, num_gpus=options.gpus or 0, max_retries=0)
         dense_refs = {u.dense_key: task.remote(u, "ray") for u in graph.dense}
         refs = {task.remote(u, "ray", dense_refs[u.dense_key]): u for u in graph.recipes}

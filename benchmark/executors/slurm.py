@@ -57,9 +57,9 @@ def collect(jobs_units: list[tuple], report: Callable) -> dict[int, object]:
     return results
 
 
-def run_submitit(plan, options: ExecutorOptions, report: Callable) -> list:
+def run_submitit(plans: list, options: ExecutorOptions, report: Callable) -> list:
     executor, threads = make_executor(options)
-    graph = build_graph(with_threads(plan, threads), report)
+    graph = build_graph(with_threads(plans, threads), report)
     if executor.cluster == "slurm":
         results = submit_slurm(executor, graph, report)
     else:
@@ -67,16 +67,21 @@ def run_submitit(plan, options: ExecutorOptions, report: Callable) -> list:
     return graph.outcomes + [results[id(u)] for u in graph.recipes if id(u) in results]
 
 
-def submit_slurm(executor, graph, report: Callable) -> dict[int, object]:
-    """Both arrays at once; Slurm starts a recipe task only after every dense task succeeded."""
-    if not graph.recipes:
-        return {}
+def submit_arrays(executor, graph) -> tuple[list, list]:
+    """Both arrays at once; Slurm starts the recipe array only after every dense task succeeded."""
     dense_jobs = executor.map_array(run_in_worker, graph.dense, ["submitit"] * len(graph.dense))
     if dense_jobs:   # afterok on the array id: every dense task; a failed one cancels the recipe array
         array_id = dense_jobs[0].job_id.split("_")[0]
         executor.update_parameters(slurm_additional_parameters={"dependency": f"afterok:{array_id}",
                                                                 "kill-on-invalid-dep": "yes"})
     recipe_jobs = executor.map_array(run_in_worker, graph.recipes, ["submitit"] * len(graph.recipes))
+    return dense_jobs, recipe_jobs
+
+
+def submit_slurm(executor, graph, report: Callable) -> dict[int, object]:
+    if not graph.recipes:
+        return {}
+    dense_jobs, recipe_jobs = submit_arrays(executor, graph)
     collect([(job, [unit]) for job, unit in zip(dense_jobs, graph.dense)], report)
     return collect([(job, [unit]) for job, unit in zip(recipe_jobs, graph.recipes)], report)
 

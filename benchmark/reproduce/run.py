@@ -96,30 +96,30 @@ def _status(outcomes: list) -> str:
     return f"{first.status}: {first.detail}" if first.detail else first.status
 
 
-def run_batches(specs: dict, resolved: dict, plan_args: dict, report: Callable) -> list:
+def run_batches(specs: dict, resolved: dict, plan_args: dict, report: Callable, executor: str = "local",
+                options=None) -> list:
     """Tasks that run the same recipes share one plan, so a track runner builds each compressed
-    model once for all of them (the generative track does)."""
+    model once for all of them (the generative track does); the executor runs all plans as one graph."""
+    from benchmark.executors import ExecutorOptions, execute
     from benchmark.runner import RunPlan
-    from benchmark.tracks import run_tracks
     batches: dict[tuple[str, ...], list[str]] = {}
     for task, pairs in resolved.items():
         batches.setdefault(tuple(dict.fromkeys(name for _, name in pairs if name)), []).append(task)
-    outcomes = []
-    for recipes, tasks in batches.items():
-        if recipes:
-            outcomes += run_tracks(RunPlan(specs=[specs[t] for t in tasks], recipes=list(recipes), **plan_args), report)
-    return outcomes
+    plans = [RunPlan(specs=[specs[t] for t in tasks], recipes=list(recipes), **plan_args)
+             for recipes, tasks in batches.items() if recipes]
+    return execute(plans, executor, options or ExecutorOptions(), report)
 
 
 def run_preset(preset: Preset, *, smoke: bool = False, seeds: list[int] | None = None,
                results_dir: Path = Path("results"), force: bool = False, n_boot: int = 1000,
-               report: Callable = lambda outcome: None) -> Reproduction:
+               report: Callable = lambda outcome: None, executor: str = "local", options=None) -> Reproduction:
+    """``executor``/``options``: where the units run (benchmark.executors; default this process)."""
     specs = {task: prepared_spec(preset, task, smoke) for task in preset.tasks}   # every task checked first
     resolved = {task: resolve(preset.settings_for(task, smoke)) for task in preset.tasks}
     plan_args = {"seeds": list(seeds or (preset.seeds[:1] if smoke else preset.seeds)),
                  "profile": SMOKE_PROFILE if smoke else preset.profile, "results_dir": Path(results_dir),
                  "force": force, "overrides": dict(preset.smoke.overrides) if smoke else {}, "n_boot": n_boot}
-    outcomes = run_batches(specs, resolved, plan_args, report)
+    outcomes = run_batches(specs, resolved, plan_args, report, executor, options)
     rows, missing = [], []
     for task, pairs in resolved.items():
         missing += [(task, s) for s, name in pairs if name is None]
