@@ -19,6 +19,7 @@ from benchmark.dense import DenseReference, eval_settings, get_dense
 from benchmark.errors import BenchmarkError
 from benchmark.models.bundle import Bundle
 from benchmark.models.inference import predict_logits
+from benchmark.provenance import numerics
 from benchmark.records import record_path, stable_hash, write_record
 from benchmark.runner import make_record, score_bundle
 
@@ -41,7 +42,11 @@ def score_model(model, task: str, *, name: str, processor=None, dense=None, seed
     ``processor`` is the tokenizer when it differs from the dense model's; ``identity`` names the
     checkpoint in the run id (a path or hub id), so rescoring the same checkpoint is recognised.
     """
+    from benchmark.names import check_name, writable_folder
+    check_name(name, "name")
     spec = load_task(task)
+    path = record_path(Path(results_dir), spec.name, name, seed)   # refused before any compute if unsafe
+    writable_folder(results_dir, "results folder")
     if track_of(spec) != "classification":
         raise BenchmarkError(f"task {spec.name!r} is generative: score decoders with `csbench run`")
     start = time.perf_counter()
@@ -55,12 +60,12 @@ def score_model(model, task: str, *, name: str, processor=None, dense=None, seed
     compressed = as_bundle(model, spec.family, processor, reference.bundle)
     scored = score_bundle(compressed, data, reference, budget, seed, n_boot)
     rid = stable_hash({"task": spec.content_hash(), "external": identity or name, "dense": reference.key,
-                       "seed": seed, "profile": profile, "data": data.fingerprint})
+                       "seed": seed, "profile": profile, "data": data.fingerprint, "n_boot": n_boot,
+                       "numerics": numerics()})
     record = make_record(rid=rid, spec=spec, dense=reference, seed=seed, profile=profile, scored=scored, data=data,
                          recipe={"name": name, "family": "external", "params": {"source": identity or "python object"},
                                  "config_hash": rid[:12]},
                          wall_time=time.perf_counter() - start, extra={"budget": budget, "n_boot": n_boot})
-    path = record_path(Path(results_dir), spec.name, name, seed)
     write_record(path, record, scored[2])
     return path
 

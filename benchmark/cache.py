@@ -28,6 +28,17 @@ def is_complete(folder: Path) -> bool:
     return (folder / ".complete").exists()
 
 
+def remove_leftovers(final: Path) -> int:
+    """Temp folders of ``final``'s key left by a killed builder. Called under the key's lock: no live
+    process can be building one (a builder holds the lock until its folder is renamed or removed)."""
+    removed = 0
+    for leftover in final.parent.glob(f".{final.name}.*"):
+        if leftover.is_dir() and not leftover.is_symlink():   # not the .lock file beside them
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed += 1
+    return removed
+
+
 def get_or_create(kind: str, key: str, create: Callable[[Path], None]) -> Path:
     """Return the folder of a finished entry, creating it with ``create(tmp_folder)`` if absent."""
     final = entry_dir(kind, key)
@@ -36,6 +47,7 @@ def get_or_create(kind: str, key: str, create: Callable[[Path], None]) -> Path:
     with lock_for(final):
         if is_complete(final):   # another process built it while this one waited for the lock
             return final
+        remove_leftovers(final)
         tmp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{key}."))
         try:
             create(tmp)

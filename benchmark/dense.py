@@ -15,6 +15,7 @@ from benchmark.models.bundle import Bundle
 from benchmark.models.inference import predict_logits
 from benchmark.models.training import TrainConfig, train
 from benchmark.models.zoo import build_dense
+from benchmark.provenance import numerics
 from benchmark.records import stable_hash
 
 # bump when dense training changes, so caches and records are not reused wrongly
@@ -31,11 +32,12 @@ class DenseReference:
     logit_cache: dict = field(default_factory=dict)   # split -> dense logits, shared by recipes
 
 
-def dense_key_for(spec, model_name: str, budget: dict, seed: int, data_fingerprint: str) -> str:
+def dense_key_for(spec, model_name: str, budget: dict, seed: int, data_fingerprint: str, threads: int = 0) -> str:
     """The cache key of a dense model: the task, model, budget, seed and the data it trains on
-    (its fingerprint, so a changed data file never returns a model trained on the old one)."""
+    (its fingerprint, so a changed data file never returns a model trained on the old one), and the torch
+    thread count it trains with (it changes the weights; ``threads`` 0 = this process's setting)."""
     return stable_hash({"task": spec.content_hash(), "model": model_name, "budget": budget, "seed": seed,
-                        "version": DENSE_VERSION, "data": data_fingerprint})
+                        "version": DENSE_VERSION, "data": data_fingerprint, "numerics": numerics(threads)})
 
 
 def dense_key(data: TaskData, model_name: str, budget: dict, seed: int) -> str:

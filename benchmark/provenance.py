@@ -78,6 +78,17 @@ def gpu_info() -> dict[str, object]:
     return info
 
 
+def numerics(threads: int = 0) -> dict[str, object]:
+    """The process settings that change computed numbers: part of every run id and dense cache key.
+    The intra-op thread count changes float reduction order, hence trained weights (measured on colored
+    digits: dense accuracy 56.7 at 1 thread vs 56.5 at 2); the float32 matmul precision and default dtype
+    change every product. Models run in float32 unless a recipe casts them (its config says so).
+    ``threads``: the count a unit will run with, when it is not this process's."""
+    return {"torch_threads": threads or torch.get_num_threads(),
+            "float32_matmul_precision": torch.get_float32_matmul_precision(),
+            "default_dtype": str(torch.get_default_dtype()).removeprefix("torch.")}
+
+
 def hardware() -> dict[str, object]:
     info: dict[str, object] = {"machine": platform.machine(), "processor": platform.processor() or "unknown",
                                "python": platform.python_version(), "torch_threads": torch.get_num_threads(),

@@ -1,6 +1,6 @@
 """One generic registry for tasks, recipes, metrics, data sources and model families.
 
-Ground floor: imports nothing of the project but its errors.
+Ground floor: imports nothing of the project but its errors and name rules.
 """
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from importlib.metadata import entry_points
 from typing import Callable, Generic, Iterator, TypeVar
 
 from benchmark.errors import BenchmarkError, UnknownNameError
+from benchmark.names import check_name
 
 T = TypeVar("T")
 
@@ -39,6 +40,7 @@ class Registry(Generic[T]):
 
         def add(target):
             key = name or getattr(target, "name", None) or getattr(target, "__name__")
+            check_name(key, f"{self.kind} name")   # names become folders and table cells
             if key in self._items and not replace and self._items[key] is not target:
                 raise BenchmarkError(f"{self.kind} {key!r} is already registered")
             self._check(key, target)
@@ -62,6 +64,7 @@ class Registry(Generic[T]):
                 raise BenchmarkError(f"plugin {ep.name!r} ({ep.value}) failed to load: {exc}") from exc
             # A plugin module registers its entries on import; a returned object is registered by name.
             if not isinstance(loaded, types.ModuleType) and ep.name not in self._items:
+                check_name(ep.name, f"{self.kind} name")
                 self._check(ep.name, loaded)
                 self._items[ep.name] = loaded
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import torch
 
 from benchmark.data.dataset import TaskData, load_task_data
 from benchmark.data.spec import TaskSpec
@@ -26,9 +27,9 @@ from benchmark.locks import lock_for
 from benchmark.metrics.efficiency import parameter_counts, saved_bytes
 from benchmark.models.bundle import Bundle
 from benchmark.models.inference import predict_logits
-from benchmark.provenance import provenance
+from benchmark.provenance import numerics, provenance
 from benchmark.recipes import RECIPES, Recipe, RecipeContext
-from benchmark.records import Record, record_path, read_record, stable_hash, write_record
+from benchmark.records import Record, record_path, stable_hash, write_record
 from benchmark.tracks import Track
 from benchmark.units import Unit
 
@@ -61,20 +62,22 @@ class Outcome:
     path: Path | None = None
 
 
-def run_id(spec: TaskSpec, recipe: Recipe, seed: int, profile: str, budget: dict, data_fingerprint: str) -> str:
-    """The one run id of a classification record: task definition, data loaded, model, recipe, seed, budget."""
+def run_id(spec: TaskSpec, recipe: Recipe, seed: int, profile: str, budget: dict, data_fingerprint: str,
+           n_boot: int = 1000, threads: int = 0) -> str:
+    """The one run id of a classification record: everything that changes its numbers. Task definition,
+    data loaded, model, recipe (its config hash covers a --recipe-file's source), seed, budget, bootstrap
+    size, and ``numerics``: the torch thread count the unit runs with (``threads``; 0 = this process's),
+    float32 matmul precision and default dtype."""
     return stable_hash({"task": spec.content_hash(), "dense_model": spec.dense_model, "recipe": recipe.config_hash(),
                         "seed": seed, "profile": profile, "budget": budget, "dense_version": DENSE_VERSION,
-                        "data": data_fingerprint})
+                        "data": data_fingerprint, "n_boot": n_boot, "numerics": numerics(threads)})
 
 
-def finished(path: Path, expected_run_id: str) -> bool:
-    if not path.exists():
-        return False
-    try:
-        return read_record(path).run_id == expected_run_id
-    except BenchmarkError:
-        return False  # unreadable (e.g. hand-edited): recompute
+def finished(path: Path, expected_run_id: str, spec: TaskSpec | None = None) -> bool:
+    """This run's record (run id) whose predictions and claims check out (benchmark.validation); an edited,
+    unreadable or half-replaced record is not finished, so it is recomputed."""
+    from benchmark.validation import is_finished
+    return is_finished(path, expected_run_id, spec)
 
 
 def score_recipe(recipe: Recipe, data: TaskData, dense: DenseReference, budget: dict, seed: int,
@@ -158,8 +161,9 @@ def plan_units(plan: RunPlan, worker: "ClassificationWorker | None" = None) -> t
     worker = worker or ClassificationWorker()
     units: list[Unit] = []
     outcomes: list[Outcome] = []
+    threads = plan.threads or torch.get_num_threads()   # fixed at planning: it is part of run ids and dense keys
     common = dict(profile=plan.profile, overrides=dict(plan.overrides), results_dir=str(plan.results_dir),
-                  force=plan.force, n_boot=plan.n_boot, threads=plan.threads, recipe_files=tuple(plan.recipe_files))
+                  force=plan.force, n_boot=plan.n_boot, threads=threads, recipe_files=tuple(plan.recipe_files))
     for spec in plan.specs:
         budget = {**spec.profile(plan.profile), **plan.overrides}
         about = dict(track="classification", task=spec.name, task_file=str(spec.path), spec_hash=spec.content_hash(),
@@ -169,7 +173,7 @@ def plan_units(plan: RunPlan, worker: "ClassificationWorker | None" = None) -> t
         fingerprint = worker.load(spec, plan.profile, plan.overrides).fingerprint if applicable else ""
         for seed in plan.seeds:
             dense = Unit(kind="dense", recipe="", seed=seed, run_id="", data_fingerprint=fingerprint,
-                         dense_key=dense_key_for(spec, spec.dense_model, budget, seed, fingerprint), **about)
+                         dense_key=dense_key_for(spec, spec.dense_model, budget, seed, fingerprint, threads), **about)
             recipe_units = []
             for name in plan.recipes_for(spec):
                 recipe = RECIPES.get(name)
@@ -182,7 +186,8 @@ def plan_units(plan: RunPlan, worker: "ClassificationWorker | None" = None) -> t
                     outcomes.append(Outcome(spec.name, name, seed, "unavailable", reason))
                     continue
                 recipe_units.append(replace(dense, kind="recipe", recipe=name,
-                                            run_id=run_id(spec, recipe, seed, plan.profile, budget, fingerprint)))
+                                            run_id=run_id(spec, recipe, seed, plan.profile, budget, fingerprint,
+                                                          plan.n_boot, threads)))
             units += [dense, *recipe_units] if recipe_units else []
     return units, outcomes
 
@@ -190,7 +195,8 @@ def plan_units(plan: RunPlan, worker: "ClassificationWorker | None" = None) -> t
 def is_finished(unit: Unit) -> bool:
     """A recipe unit whose record exists with its run id (and is not to be forced again)."""
     return (unit.kind == "recipe" and not unit.force
-            and finished(record_path(Path(unit.results_dir), unit.task, unit.recipe, unit.seed), unit.run_id))
+            and finished(record_path(Path(unit.results_dir), unit.task, unit.recipe, unit.seed), unit.run_id,
+                         unit_spec(unit)))
 
 
 def needed(units: list[Unit]) -> list[Unit]:
@@ -275,6 +281,8 @@ def run_units(units: list[Unit], report: Callable[[Outcome], None] = lambda o: N
     worker = worker or ClassificationWorker()
     outcomes = []
     for unit in units:
+        if unit.threads and torch.get_num_threads() != unit.threads:
+            torch.set_num_threads(unit.threads)   # the count its run id and dense key were planned with
         outcome = worker.run(unit, report)
         if outcome is not None:
             outcomes.append(outcome)

@@ -44,7 +44,9 @@ def results(tmp_path_factory):
         paths.append(str(path))
     out = tmp_path_factory.mktemp("results")
     torch.set_num_threads(1)
-    return out, run_generative(paths, RECIPES, [0], out, "quick", overrides=TINY_BUDGET)
+    with pytest.MonkeyPatch.context() as patch:   # findable by name: validation checks records against their task
+        patch.setenv("CSBENCH_TASKS", str(folder))
+        yield out, run_generative(paths, RECIPES, [0], out, "quick", overrides=TINY_BUDGET)
 
 
 def test_records_rescore_and_name_only_catalogued_metrics(results):

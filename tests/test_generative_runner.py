@@ -37,6 +37,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def task_files(tmp_path_factory):
+    """The tiny task files, also findable by name (validation checks a record against its task by name)."""
     folder = tmp_path_factory.mktemp("tasks")
     paths = []
     for name, body in TASKS.items():
@@ -44,7 +45,9 @@ def task_files(tmp_path_factory):
         path.write_text(yaml.safe_dump({"name": name, "version": 1, "track": "generative",
                                         "dense_model": "tiny-gpt2", **body}))
         paths.append(str(path))
-    return paths
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CSBENCH_TASKS", str(folder))
+        yield paths
 
 
 @pytest.fixture(scope="module")

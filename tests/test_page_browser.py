@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from benchmark.report.page import write_page
-from test_page import EVIL_GROUP, EVIL_RECIPE, RECIPES, write_sample_results
+from test_page import EVIL_GROUP, EVIL_RECIPE, RECIPES, records_as_written, write_sample_results  # noqa: F401
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")

@@ -26,13 +26,21 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from benchmark.api import load_checkpoint, score_model
     from benchmark.data.catalog import load_task
+    from benchmark.errors import BenchmarkError
+    from benchmark.names import check_name, is_safe_name, writable_folder
     from benchmark.records import read_record
 
     spec = load_task(args.task)
+    default = Path(args.model.rstrip("/")).stem.replace("/", "-")
+    if args.name is None and not is_safe_name(default):
+        raise BenchmarkError(f"--model {args.model}: its name {default!r} cannot be a row name; pass --name")
+    name = check_name(args.name or default, "--name")
+    if args.seed < 0:
+        raise BenchmarkError(f"--seed must be >= 0, got {args.seed}")
+    writable_folder(args.results, "--results")   # before any model is loaded
     model = load_checkpoint(args.model, spec.family, spec.num_labels, trust_pickle=args.trust_pickle)
     dense = load_checkpoint(args.dense, spec.family, spec.num_labels, trust_pickle=args.trust_pickle) \
         if args.dense else None
-    name = args.name or Path(args.model.rstrip("/")).stem.replace("/", "-")
     path = score_model(model, args.task, name=name, dense=dense, seed=args.seed, profile=args.profile,
                        results_dir=args.results, identity=args.model)
     overall = read_record(path).metrics["overall"]

@@ -33,7 +33,8 @@ def add_selection_args(p) -> None:
                    help="a Python file that registers extra recipes with @register_recipe")
     p.add_argument("--results", type=Path, default=Path("results"), help="records folder (default results/)")
     p.add_argument("--force", action="store_true", help="recompute records that already exist")
-    p.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for the WGA interval")
+    p.add_argument("--bootstrap", type=int, default=1000,
+                   help="bootstrap resamples for the WGA interval, 1..100000 (part of the run id)")
 
 
 def seed_number(text: str) -> int:
@@ -70,6 +71,15 @@ def parse_overrides(pairs: list[str]) -> dict:
     return out
 
 
+def check_outputs(args) -> None:
+    """Output folders checked before any data is loaded or model trained; a killed run's temp files removed."""
+    from benchmark.names import writable_folder
+    from benchmark.records import sweep_results
+    writable_folder(args.results, "--results")
+    writable_folder(args.leaderboard, "--leaderboard")
+    sweep_results(args.results)
+
+
 def build_plan(args):
     """The RunPlan the selection arguments name; every task and recipe is checked before any training."""
     from benchmark.data.catalog import load_task
@@ -79,6 +89,9 @@ def build_plan(args):
     from benchmark.runner import RunPlan
     from benchmark.suites import SUITES
 
+    from benchmark.validation import MAX_BOOTSTRAP
+    if not 1 <= args.bootstrap <= MAX_BOOTSTRAP:
+        raise BenchmarkError(f"--bootstrap must be between 1 and {MAX_BOOTSTRAP}, got {args.bootstrap}")
     load_recipe_files(args.recipe_file)
     suite = SUITES.get(args.suite) if args.suite else None
     tasks = args.tasks or (list(suite.tasks) if suite else [])
@@ -100,6 +113,7 @@ def run(args) -> int:
     from benchmark.executors import execute
     from benchmark.report.leaderboard import build_leaderboard
 
+    check_outputs(args)
     plan = build_plan(args)
     named = {r for r in args.recipes if not any(c in r for c in "*?[")}   # asked for by exact name
     outcomes = execute(plan, args.executor, executor_options(args), lambda outcome: report(outcome, named))

@@ -1,14 +1,20 @@
-"""`csbench validate FILE`: check a task file (YAML) or a result record (JSON) strictly."""
+"""`csbench validate FILE...`: check task files (YAML) and result records (JSON) strictly, every file of
+the list, each reported on its own line."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+
+EXIT_CODES = "Exit status: 0 every file valid; 1 a record rejected (its claims disagree with its predictions " \
+             "or its task); 2 a file unreadable or malformed (one error line each), or bad usage."
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("validate", help="check a task file or a result record",
-                       description="A task YAML is parsed and its data columns checked; a record is checked for "
-                                   "schema, task version, predictions hash, and metrics recomputed from its "
-                                   "per-example predictions. Exit 0 when valid, 1 when rejected.")
+    p = sub.add_parser("validate", help="check task files and result records",
+                       description="A task YAML is parsed and (with --load-data) its data loaded; a record is checked "
+                                   "for schema, task version and definition, predictions file (name, hash, run id), "
+                                   "and every metric and efficiency field re-derived from its per-example predictions. "
+                                   "Every file is checked and reported. " + EXIT_CODES)
     p.add_argument("files", nargs="+", type=Path, help="task .yaml files or record .json files")
     p.add_argument("--load-data", action="store_true",
                    help="for task files: also load the data (quick profile), check it and print per-split group counts")
@@ -17,13 +23,15 @@ def add_parser(sub) -> None:
     p.add_argument("--rescore", action="store_true",
                    help="for records: first rewrite the metrics from the (hash-checked) predictions, "
                         "e.g. after a metric was added to the catalogue; then check as usual")
+    p.add_argument("--migrate", action="store_true",
+                   help="for records: first upgrade an older schema in place (metrics unchanged); then check")
     p.set_defaults(handler=run)
 
 
-def _validate_task(path: Path, load_data: bool, notes: list[str]) -> list[str]:
+def _validate_task(path: Path, args, notes: list[str]) -> list[str]:
     from benchmark.data.catalog import read_any_task, track_of
     spec = read_any_task(path)
-    if load_data and track_of(spec) == "classification":
+    if args.load_data and track_of(spec) == "classification":
         from benchmark.data.audit import count_table
         from benchmark.data.dataset import load_task_data
         data = load_task_data(spec, "quick")
@@ -33,52 +41,43 @@ def _validate_task(path: Path, load_data: bool, notes: list[str]) -> list[str]:
     return []
 
 
-def _record_task(record, task_file: Path | None):
-    """The task a record is checked against: --task FILE, else the task of its name, else the file it names."""
-    from benchmark.data.catalog import load_task, read_any_task
-    from benchmark.errors import BenchmarkError
-    if task_file is not None:
-        return read_any_task(task_file)
-    try:
-        spec = load_task(record.task["name"])
-    except BenchmarkError:
-        spec = None  # a task this clone does not have: check everything else
-    recorded = record.task.get("file")
-    if recorded and Path(recorded).is_file() and (spec is None or spec.content_hash() != record.task.get("spec_hash")):
-        try:
-            return read_any_task(Path(recorded))
-        except BenchmarkError:
-            pass
-    return spec
-
-
-def _validate_record(path: Path, task_file: Path | None, fingerprints, notes: list[str]) -> list[str]:
+def _validate_record(path: Path, args, fingerprints, notes: list[str]) -> list[str]:
     from benchmark.records import read_record
-    from benchmark.validation import check_record
-    record = read_record(path)
-    spec = _record_task(record, task_file)
+    from benchmark.validation import check_record, task_for_record
+    if args.migrate:
+        from benchmark.migrate import migrate_record
+        if migrate_record(path):
+            print(f"MIGRATED {path}")
+    spec = task_for_record(read_record(path), args.task)
+    if args.rescore:
+        from benchmark.validation import rescore_record
+        if rescore_record(path, spec):
+            print(f"RESCORED {path}")
     problems = check_record(path, spec)
-    data_problems, data_notes = fingerprints(record, spec)
+    data_problems, data_notes = fingerprints(read_record(path), spec)
     notes += data_notes
     return problems + data_problems
 
 
 def run(args) -> int:
     from benchmark.data.audit import FingerprintCheck
+    from benchmark.errors import BenchmarkError
     fingerprints = FingerprintCheck()
-    rejected = 0
+    worst = 0
     for path in args.files:
-        if args.rescore and path.suffix == ".json":
-            from benchmark.validation import rescore_record
-            if rescore_record(path):
-                print(f"RESCORED {path}")
         notes: list[str] = []
-        if path.suffix in (".yaml", ".yml"):
-            problems = _validate_task(path, args.load_data, notes)
-        else:
-            problems = _validate_record(path, args.task, fingerprints, notes)
+        try:
+            if path.suffix in (".yaml", ".yml"):
+                problems = _validate_task(path, args, notes)
+            else:
+                problems = _validate_record(path, args, fingerprints, notes)
+        except BenchmarkError as exc:   # unreadable or malformed: one line, and on to the next file
+            message = str(exc) if str(exc).startswith(str(path)) else f"{path}: {exc}"
+            print(f"csbench: error: {message}", file=sys.stderr)
+            worst = 2
+            continue
         if problems:
-            rejected += 1
+            worst = max(worst, 1)
             print(f"REJECTED {path}")
             for problem in problems:
                 print(f"  - {problem}")
@@ -86,4 +85,4 @@ def run(args) -> int:
             print(f"OK {path}")
         for note in notes:
             print(f"  {note}")
-    return 1 if rejected else 0
+    return worst

@@ -10,10 +10,10 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 
 from benchmark.data.spec import parse_task
 from benchmark.errors import BenchmarkError, UnknownNameError
+from benchmark.names import check_name
 from benchmark.registry import Registry, lazy
 
 TASK_PARSERS: Registry[Callable[[Any, str], Any]] = Registry("task track")
@@ -42,18 +42,14 @@ def task_files() -> dict[str, Path]:
 
 
 def read_any_task(path: Path):
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise BenchmarkError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
-    except OSError as exc:
-        raise BenchmarkError(f"{path}: cannot read: {exc.strerror}") from None
+    from benchmark.data.spec import read_task_yaml
+    raw = read_task_yaml(Path(path))
     track = raw.get("track", "classification") if isinstance(raw, dict) else "classification"
-    if track not in TASK_PARSERS:
+    if not isinstance(track, str) or track not in TASK_PARSERS:
         raise BenchmarkError(f"{path}: field 'track' must be one of {', '.join(TASK_PARSERS.names())}, got {track!r}")
-    return TASK_PARSERS.get(track)(raw, str(path))
+    spec = TASK_PARSERS.get(track)(raw, str(path))
+    check_name(spec.name, f"{path}: field 'name': task name")   # it becomes a folder under results/
+    return spec
 
 
 def load_task(name_or_path: str):

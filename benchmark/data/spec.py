@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StrictStr,
                       ValidationError)
 
@@ -346,19 +345,9 @@ def setting_like(key: str, value: Any, example: Any) -> Any:
 # ---------------------------------------------------------------- files
 
 def read_task_yaml(path: Path):
-    """The parsed YAML of a task file; a missing file or bad YAML is a one-line BenchmarkError."""
-    try:
-        return yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise BenchmarkError(f"{path}: no such task file") from None
-    except IsADirectoryError:
-        raise BenchmarkError(f"{path}: is a folder, not a task file") from None
-    except UnicodeDecodeError:
-        raise BenchmarkError(f"{path}: not a text file") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise BenchmarkError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    """The parsed YAML of a task file; missing, oversized, aliased or bad YAML is a one-line BenchmarkError."""
+    from benchmark.safe_yaml import read_yaml_file
+    return read_yaml_file(path, "task file")
 
 
 def read_task_file(path: str | Path) -> TaskSpec:

@@ -27,6 +27,7 @@ from benchmark.cache import get_or_create
 from benchmark.errors import BenchmarkError
 from benchmark.generative.family import NAME as FAMILY
 from benchmark.models.bundle import Bundle
+from benchmark.models.remote_code import NO_REMOTE_CODE, refuse_custom_code
 from benchmark.models.zoo import MODELS, ModelSpec, package_dir
 from benchmark.records import stable_hash
 
@@ -71,9 +72,10 @@ def convert_smollm2(folder: Path) -> None:
     """Dequantise the GGUF once and save it as plain safetensors (save_pretrained refuses a
     GGUF-loaded model, so its weights are moved into a model built from the same config)."""
     source = package_dir(SMOLLM2_PACKAGE)
-    tokenizer = _quiet(transformers.AutoTokenizer.from_pretrained, str(source), gguf_file=SMOLLM2_GGUF)
+    tokenizer = _quiet(transformers.AutoTokenizer.from_pretrained, str(source), gguf_file=SMOLLM2_GGUF,
+                       **NO_REMOTE_CODE)
     loaded = _quiet(transformers.AutoModelForCausalLM.from_pretrained, str(source), gguf_file=SMOLLM2_GGUF,
-                    dtype=torch.float32)
+                    dtype=torch.float32, **NO_REMOTE_CODE)
     config = loaded.config
     del config.quantization_config
     model = transformers.AutoModelForCausalLM.from_config(config)
@@ -141,10 +143,12 @@ def conv1d_to_linear(model: torch.nn.Module) -> torch.nn.Module:
 
 
 def load_pretrained(path_or_id: str | Path, name: str) -> Bundle:
+    refuse_custom_code(path_or_id)
     try:
-        tokenizer = _quiet(transformers.AutoTokenizer.from_pretrained, str(path_or_id))
-        model = _quiet(transformers.AutoModelForCausalLM.from_pretrained, str(path_or_id), dtype=torch.float32)
-    except OSError as exc:
+        tokenizer = _quiet(transformers.AutoTokenizer.from_pretrained, str(path_or_id), **NO_REMOTE_CODE)
+        model = _quiet(transformers.AutoModelForCausalLM.from_pretrained, str(path_or_id), dtype=torch.float32,
+                       **NO_REMOTE_CODE)
+    except (OSError, ValueError) as exc:   # ValueError: e.g. a hub checkpoint that needs custom code
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         why = "HF_HUB_OFFLINE=1 is set" if offline else "the hub is unreachable or the id is wrong"
         raise BenchmarkError(f"cannot load decoder {str(path_or_id)!r} ({why}): {str(exc).splitlines()[0]}") from None

@@ -27,12 +27,13 @@ from benchmark.generative.spec import GenerativeTaskSpec
 from benchmark.locks import lock_for
 from benchmark.metrics.efficiency import parameter_counts, saved_bytes
 from benchmark.models.bundle import Bundle
-from benchmark.provenance import provenance
+from benchmark.provenance import numerics, provenance
 from benchmark.recipes import RECIPES, Recipe
 from benchmark.records import Record, record_path, stable_hash, write_record
-from benchmark.runner import Outcome, finished
+from benchmark.runner import Outcome
 from benchmark.tracks import Track
 from benchmark.units import Unit
+from benchmark.validation import is_finished
 
 GENERATIVE_VERSION = 2   # bump when evaluation changes, so cached dense outputs and records are redone
 
@@ -63,10 +64,12 @@ def task_settings(spec: GenerativeTaskSpec, profile: str, overrides: dict) -> di
 
 
 def run_id(spec: GenerativeTaskSpec, recipe: Recipe, seed: int, profile: str, settings: dict, budget: dict,
-           dense_key: str) -> str:
+           dense_key: str, threads: int = 0) -> str:
+    """Everything that changes a generative record's numbers, the torch thread count included
+    (``threads``: the count the unit will run with; 0 = this process's)."""
     return stable_hash({"track": "generative", "task": spec.content_hash(), "dense": dense_key,
                         "recipe": recipe.config_hash(), "seed": seed, "profile": profile, "settings": settings,
-                        "budget": budget, "version": GENERATIVE_VERSION})
+                        "budget": budget, "version": GENERATIVE_VERSION, "numerics": numerics(threads)})
 
 
 def _save_raw(folder: Path, raw: Raw) -> None:
@@ -126,7 +129,7 @@ def run_specs(specs: list[GenerativeTaskSpec], recipe_names: list[str], seeds: l
                         continue
                     rid = run_id(spec, recipe, seed, profile, task.settings, budget, dense_key)
                     path = record_path(results_dir, spec.name, recipe_name, seed)
-                    if not force and finished(path, rid):
+                    if not force and is_finished(path, rid, spec):
                         note(Outcome(spec.name, recipe_name, seed, "skipped", "finished before", path))
                         continue
                     pending.append((task, rid, path))
@@ -154,7 +157,7 @@ def run_specs(specs: list[GenerativeTaskSpec], recipe_names: list[str], seeds: l
                 env = Env(seed=seed, dense=dense, heldout_texts=ctx.data.test.frame["full_text"].tolist())
                 for task, rid, path in pending:
                     with lock_for(path):   # one writer per record, whatever runs the units
-                        if not force and finished(path, rid):
+                        if not force and is_finished(path, rid, task.spec):
                             note(Outcome(task.spec.name, recipe_name, seed, "skipped", "finished by another worker",
                                          path))
                             continue
@@ -190,6 +193,8 @@ def evaluate_task(task: PreparedTask, recipe: Recipe, compressed: Bundle, unchan
                                                                   replace(env, dense_raw=dense_raw))
     metrics = task.kind.summarise(raw, dense_raw, task.data.group_names, task.settings)
     spec = task.spec
+    base = spec.profile(profile)
+    overrides = {k: v for k, v in task.settings.items() if k not in base or base[k] != v}   # --set, in the run id
     record = Record(
         run_id=rid, track="generative",
         task={"name": spec.name, "version": spec.version, "spec_hash": spec.content_hash(), "kind": spec.kind},
@@ -199,7 +204,8 @@ def evaluate_task(task: PreparedTask, recipe: Recipe, compressed: Bundle, unchan
                 "config_hash": recipe.config_hash()},
         seed=seed, profile=profile, metrics=metrics, efficiency={**efficiency, **task.kind.throughput(raw)},
         group_names=list(task.data.group_names),
-        provenance={**provenance(time.perf_counter() - start), "settings": task.settings, "decoder_budget": budget,
+        provenance={**provenance(time.perf_counter() - start), "settings": task.settings, "overrides": overrides,
+                    "decoder_budget": budget,
                     "scorer": task.scorer.describe() if task.scorer is not None else None,
                     "dense_outputs_key": output_key, "generative_version": GENERATIVE_VERSION})
     arrays = {**raw, **{f"dense_{k}": v for k, v in dense_raw.items()}}
@@ -235,10 +241,12 @@ def run_track(plan, specs, report) -> list[Outcome]:
 def plan_track(plan, specs) -> tuple[list[Unit], list[Outcome]]:
     """Units in run_specs's order: per dense decoder one dense unit, then per seed and recipe one unit
     per task. A unit run by itself builds its compressed decoder for its one task."""
+    import torch
     budget = decoder_budget(plan.profile, plan.overrides)
+    threads = getattr(plan, "threads", 0) or torch.get_num_threads()   # fixed now: it is part of the run id
     common = dict(track="generative", profile=plan.profile, overrides=dict(plan.overrides),
                   results_dir=str(plan.results_dir), force=plan.force, n_boot=plan.n_boot,
-                  threads=getattr(plan, "threads", 0), recipe_files=tuple(getattr(plan, "recipe_files", ())))
+                  threads=threads, recipe_files=tuple(getattr(plan, "recipe_files", ())))
     units: list[Unit] = []
     outcomes: list[Outcome] = []
     by_model: dict[str, list[GenerativeTaskSpec]] = {}
@@ -260,7 +268,7 @@ def plan_track(plan, specs) -> tuple[list[Unit], list[Outcome]]:
                         outcomes.append(Outcome(spec.name, recipe_name, seed, "unavailable", reason))
                         continue
                     rid = run_id(spec, recipe, seed, plan.profile, task_settings(spec, plan.profile, plan.overrides),
-                                 budget, key)
+                                 budget, key, threads)
                     model_units.append(Unit(kind="recipe", task=spec.name, task_file=str(spec.path),
                                             spec_hash=spec.content_hash(), recipe=recipe_name, seed=seed, run_id=rid,
                                             dense_key=key, spec=spec, **common))

@@ -135,10 +135,13 @@ class ClassifierScorer:
         import transformers
         if not self.model:
             raise BenchmarkError("scorer 'hf-classifier' needs params.model: a hub id or local folder")
+        from benchmark.models.remote_code import NO_REMOTE_CODE, refuse_custom_code
+        refuse_custom_code(self.model)
         try:
-            self._tokenizer = transformers.AutoTokenizer.from_pretrained(self.model)
-            self._net = transformers.AutoModelForSequenceClassification.from_pretrained(self.model).eval()
-        except OSError as exc:
+            self._tokenizer = transformers.AutoTokenizer.from_pretrained(self.model, **NO_REMOTE_CODE)
+            self._net = transformers.AutoModelForSequenceClassification.from_pretrained(
+                self.model, **NO_REMOTE_CODE).eval()
+        except (OSError, ValueError) as exc:
             first_line = str(exc).splitlines()[0]
             raise BenchmarkError(f"scorer 'hf-classifier': cannot load {self.model!r}: {first_line}") from None
         labels = {str(v).lower(): int(k) for k, v in self._net.config.id2label.items()}

@@ -1,5 +1,6 @@
 """Re-scoring a generative record from its predictions file: the metrics must follow from the
-arrays it stores (the model's raw outputs and, prefixed ``dense_``, the dense model's)."""
+arrays it stores (the model's raw outputs and, prefixed ``dense_``, the dense model's), scored by
+the task definition's kind and settings, not by whatever rule the record names."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,8 +10,6 @@ from benchmark.generative.kinds import KINDS
 from benchmark.records import Record, read_predictions
 
 DENSE_PREFIX = "dense_"
-# metric sections re-derived from the arrays (variants: BBQ score variants; swaps: counterfactual sets)
-SECTIONS = ("overall", "by_group", "variants", "swaps")
 
 
 def split_arrays(arrays: dict) -> tuple[dict, dict]:
@@ -19,23 +18,48 @@ def split_arrays(arrays: dict) -> tuple[dict, dict]:
     return raw, dense
 
 
-def recompute_metrics(path: str | Path, record: Record) -> dict:
-    kind_name = record.task.get("kind")
-    if kind_name not in KINDS:
-        raise BenchmarkError(f"{path}: task.kind {kind_name!r} is not a generative task kind")
-    settings = record.provenance.get("settings")
-    if not isinstance(settings, dict):
-        raise BenchmarkError(f"{path}: provenance.settings is missing (needed to re-score)")
+def scoring_settings(record: Record, task_spec) -> dict:
+    """The settings the task definition gives for the record's profile, plus the --set overrides the
+    record declares (provenance.overrides, part of its run id); the record's own copy must agree."""
+    kind = KINDS.get(task_spec.kind)
+    overrides = record.provenance.get("overrides", {})
+    if not isinstance(overrides, dict) or set(overrides) - set(kind.settings):
+        raise BenchmarkError(f"provenance.overrides must be an object of {task_spec.kind} settings")
+    settings = {**task_spec.profile(record.profile), **overrides}
+    if record.provenance.get("settings") != settings:
+        claimed = record.provenance.get("settings")
+        differing = sorted(k for k in set(settings) | set(claimed or {})
+                           if not isinstance(claimed, dict) or claimed.get(k) != settings.get(k))
+        raise BenchmarkError(f"provenance.settings differ from the task definition at: {', '.join(map(str, differing))}")
+    return settings
+
+
+def recompute_metrics(path: str | Path, record: Record, task_spec=None) -> dict:
+    return recompute_generative(path, record, task_spec)[0]
+
+
+def recompute_generative(path: str | Path, record: Record, task_spec=None) -> tuple[dict, dict]:
+    """(metrics, derivable efficiency) from the predictions, by the task definition's kind and settings."""
+    if task_spec is None:
+        from benchmark.data.catalog import load_task
+        task_spec = load_task(record.task["name"])
+    if record.task.get("kind") != task_spec.kind:
+        raise BenchmarkError(f"{path}: task.kind is {record.task.get('kind')!r}, the task file says {task_spec.kind!r}")
+    kind = KINDS.get(task_spec.kind)
+    settings = scoring_settings(record, task_spec)
     raw, dense = split_arrays(read_predictions(path, record))
-    return KINDS.get(kind_name).summarise(raw, dense, record.group_names, settings)
+    try:
+        return kind.summarise(raw, dense, record.group_names, settings), kind.throughput(raw)
+    except (KeyError, IndexError, ValueError, TypeError, ZeroDivisionError) as exc:
+        raise BenchmarkError(f"{path}: predictions cannot be re-scored as {task_spec.kind}: "
+                             f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
 
 
-def check_generative_record(path: str | Path, record: Record) -> list[str]:
-    """Problems found (empty = the stored metrics are what the stored predictions give)."""
+def check_generative_record(path: str | Path, record: Record, task_spec=None) -> list[str]:
+    """Problems found in the metrics of ``record`` (which may differ from the file: tests tamper in memory)."""
     from benchmark.validation import _compare
     problems: list[str] = []
-    recomputed = recompute_metrics(path, record)
-    for section in SECTIONS:
-        if section in recomputed:
-            _compare(record.metrics.get(section, {}), recomputed[section], f"metrics.{section}", problems)
+    metrics, _ = recompute_generative(path, record, task_spec)
+    for section, value in metrics.items():
+        _compare(record.metrics.get(section), value, f"metrics.{section}", problems)
     return problems

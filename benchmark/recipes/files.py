@@ -13,7 +13,10 @@ def module_name(path: str) -> str:
 
 
 def load_recipe_files(paths: list[str]) -> None:
-    """Import each file once per process (a worker running many units loads it with the first)."""
+    """Import each file once per process (a worker running many units loads it with the first). The
+    file's sha256 is set on the module first: its recipes' config hashes, hence run ids, include it."""
+    import hashlib
+    from benchmark.recipes.base import SOURCE_HASH_ATTR
     for path in paths:
         name = module_name(path)
         if name in sys.modules:
@@ -21,9 +24,15 @@ def load_recipe_files(paths: list[str]) -> None:
         if not Path(path).is_file():
             raise BenchmarkError(f"--recipe-file {path}: no such file")
         spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise BenchmarkError(f"--recipe-file {path}: not a Python file")
         module = importlib.util.module_from_spec(spec)
+        setattr(module, SOURCE_HASH_ATTR, hashlib.sha256(Path(path).read_bytes()).hexdigest())
         try:
             spec.loader.exec_module(module)
-        except Exception as exc:
-            raise BenchmarkError(f"--recipe-file {path}: failed to load: {type(exc).__name__}: {exc}") from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:   # SystemExit too: a recipe file must not end csbench silently
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            raise BenchmarkError(f"--recipe-file {path}: failed to load: {type(exc).__name__}: {first}") from None
         sys.modules[name] = module

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmark.records import atomic_write_text, iter_records
+from benchmark.records import atomic_write_text
+from benchmark.validation import valid_records
 from benchmark.report.leaderboard import markdown_cell
 
 # kind -> (header, metric in metrics.overall, scale, digits)
@@ -52,7 +53,7 @@ KEYS = ["dense", "recipe", "family", "seed"]
 
 
 def _generative_records(results_dir):
-    return [(path, record) for path, record in iter_records(results_dir) if record.track == "generative"]
+    return [(path, record) for path, record in valid_records(results_dir) if record.track == "generative"]
 
 
 def generative_frame(results_dir: str | Path) -> pd.DataFrame:

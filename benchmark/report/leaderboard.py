@@ -1,14 +1,16 @@
 """Records -> leaderboard tables (Markdown and CSV): mean +- SE over seeds per task and recipe."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from benchmark.records import Record, atomic_write_text, iter_records
+from benchmark.records import Record, atomic_write_text
 from benchmark.report.exemplars import MIN_SEEDS, exemplars_markdown, find_exemplars
 from benchmark.report.intervals import CHANGE_COLUMNS, UNSIGNED, intervals_frame, signed_interval, verdict
+from benchmark.validation import load_verified, valid_records
 
 # (column in the table, where it comes from in a record, scale for display)
 COLUMNS = {
@@ -36,12 +38,12 @@ def _lookup(record: Record, dotted: str):
 
 def classification_records(results_dir: str | Path) -> list[tuple[Path, Record]]:
     """(path, record) of every classification record under results_dir."""
-    return [(path, record) for path, record in iter_records(results_dir) if record.track == "classification"]
+    return [(path, record) for path, record in valid_records(results_dir) if record.track == "classification"]
 
 
 def records_frame(results_dir: str | Path, track: str = "classification") -> pd.DataFrame:
     rows = []
-    for path, record in iter_records(results_dir):
+    for path, record in valid_records(results_dir):
         if record.track != track:
             continue
         row = {"task": record.task["name"], "recipe": record.recipe["name"], "family": record.recipe.get("family", ""),
@@ -138,9 +140,14 @@ def _fmt(mean: float, se: float, digits: int) -> str:
     return f"{mean:.{digits}f}" + (f" ± {se:.{digits}f}" if pd.notna(se) else "")
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\|`*\[\]<>#!])|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
 def markdown_cell(text) -> str:
-    """Markdown-safe table cell: group names such as label=1|color=0 contain pipes."""
-    return str(text).replace("|", "\\|")
+    """Markdown-safe text for a table cell or heading: strings from records and data (group names such as
+    label=1|color=0, family names) cannot open a tag, a link, code, emphasis or a new cell or line."""
+    flat = " ".join(str(text).split())   # newlines and tabs would end the row
+    return _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), flat)
 
 
 VERDICTS = {"≈ dense": "≈ dense (interval holds 0)", "worse": "worse", "better": "better", "reference": "reference",
@@ -185,11 +192,11 @@ def markdown(summary: pd.DataFrame, notes: dict | None = None) -> str:
               "| max ψ_g [95% CI] | flips % [95% CI] | flips ÷ reseed floor | flips decisive % | McNemar p "
               "| KL | params M | non-zero M | size MB | ex/s | worst group |")
     for task, rows in summary.groupby("task", sort=True):
-        parts += [f"### {task}", ""] + _floor_line(rows, (notes or {}).get(task)) + [header, "|" + "---|" * 19]
+        parts += [f"### {markdown_cell(task)}", ""] + _floor_line(rows, (notes or {}).get(task)) + [header, "|" + "---|" * 19]
         for r in rows.itertuples():
             reference = r.family == "reference"
             parts.append(
-                f"| {markdown_cell(r.recipe)} | {r.family} | {r.seeds} | {_fmt(r.accuracy, r.accuracy_se, 1)} "
+                f"| {markdown_cell(r.recipe)} | {markdown_cell(r.family)} | {r.seeds} | {_fmt(r.accuracy, r.accuracy_se, 1)} "
                 f"| {_fmt(r.worst_group_acc, r.worst_group_acc_se, 1)} | {'-' if reference else _change(r, 'acc_change')} "
                 f"| {'-' if reference else _change(r, 'wga_change')} | {VERDICTS.get(r.vs_dense, r.vs_dense)} "
                 f"| {'-' if reference else _change(r, 'max_psi')} | {'-' if reference else _change(r, 'flip_rate')} "
@@ -216,7 +223,7 @@ def group_flips_frame(results_dir: str | Path) -> pd.DataFrame:
     """Per-group flip rate (%) by recipe, averaged over seeds: which subgroups a recipe changes."""
     rows = [{"task": r.task["name"], "recipe": r.recipe["name"], "group": g, "flip_rate": 100 * m.get("flip_rate", np.nan),
              "psi": 100 * m.get("psi", np.nan), "accuracy": 100 * m["accuracy"]}
-            for _, r in iter_records(results_dir) if r.track == "classification"
+            for _, r in valid_records(results_dir) if r.track == "classification"
             for g, m in r.metrics["by_group"].items()]
     frame = pd.DataFrame(rows)
     if frame.empty:
@@ -231,16 +238,32 @@ def group_flips_markdown(flips: pd.DataFrame) -> str:
         table = table.drop(columns=[c for c in table.columns if c == "dense"])
         if table.empty:
             continue
-        parts += [f"### {task}: flips % per group", "", "| group | " + " | ".join(table.columns) + " |",
+        parts += [f"### {markdown_cell(task)}: flips % per group", "",
+                  "| group | " + " | ".join(markdown_cell(c) for c in table.columns) + " |",
                   "|---|" + "---|" * len(table.columns)]
         parts += [f"| {markdown_cell(g)} | " + " | ".join(f"{v:.1f}" for v in row) + " |" for g, row in table.iterrows()]
         parts.append("")
     return "\n".join(parts)
 
 
+def rejected_markdown(rejected: list[tuple[Path, str]]) -> str:
+    """The records left off the tables, each with why (validation.load_verified's reasons)."""
+    if not rejected:
+        return ""
+    lines = ["## Rejected records", "", f"{len(rejected)} record(s) under results/ failed validation "
+             "(`csbench validate FILE` for details) and are not in the tables above.", "",
+             "| record | reason |", "|---|---|"]
+    lines += [f"| {markdown_cell(path)} | {markdown_cell(reason)} |" for path, reason in rejected]
+    return "\n".join(lines) + "\n"
+
+
 def build_leaderboard(results_dir: str | Path, out_dir: str | Path) -> tuple[pd.DataFrame, str]:
-    """Write leaderboard/LEADERBOARD.md and leaderboard.csv; return the summary and its Markdown."""
+    """Write leaderboard/LEADERBOARD.md and leaderboard.csv from the records that pass validation (the
+    rejected ones are listed with their reason); return the summary and its Markdown."""
     out_dir = Path(out_dir)
+    from benchmark.names import writable_folder
+    writable_folder(out_dir, "leaderboard folder")
+    _, rejected = load_verified(results_dir)
     summary = leaderboard_summary(results_dir)
     table = markdown(summary, group_notes(classification_records(results_dir)))
     flips = group_flips_frame(results_dir)
@@ -266,6 +289,9 @@ def build_leaderboard(results_dir: str | Path, out_dir: str | Path) -> tuple[pd.
     if not generative.empty:
         body += ["## Generative track", "", generative_md]
         table = table + "\n## Generative track\n\n" + generative_md
+    if rejected:
+        body += [rejected_markdown(rejected)]
+        table = table + "\n" + rejected_markdown(rejected)
     atomic_write_text(out_dir / "LEADERBOARD.md", "\n".join(body) + "\n")
     atomic_write_text(out_dir / "leaderboard.csv", csv_frame(summary).to_csv(index=False))
     if not flips.empty:

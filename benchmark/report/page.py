@@ -21,11 +21,12 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from benchmark.records import atomic_write_text, iter_records
+from benchmark.records import atomic_write_text
 from benchmark.report.exemplars import ExemplarSet, composition, featured, find_exemplars, task_inputs
 from benchmark.report.intervals import UNSIGNED, signed_interval
 from benchmark.report.leaderboard import classification_records
 from benchmark.report.leaderboard import COLUMNS, leaderboard_summary
+from benchmark.validation import valid_records
 
 PAGE_NAME = "index.html"
 REFERENCE_FAMILY = "reference"  # the dense model's recipe family: nothing to compare it against
@@ -108,7 +109,7 @@ def _is_number(value: Any) -> bool:
 def group_changes_frame(results_dir: str | Path) -> pd.DataFrame:
     """Per (task, group, recipe), averaged over seeds: accuracy change against dense, ψ_g, flips (points)."""
     rows = []
-    for _, record in iter_records(results_dir):
+    for _, record in valid_records(results_dir):
         if record.track != "classification":
             continue
         order = {name: i for i, name in enumerate(record.group_names)}
@@ -223,7 +224,7 @@ def _group_matrix(changes: pd.DataFrame, recipes: list[str]) -> dict:
 def _generative_tasks(results_dir: str | Path) -> list[dict]:
     """Per generative task: every numeric overall metric and efficiency figure, mean ± SE over seeds."""
     by_task: dict[str, dict[str, list]] = {}
-    for _, record in iter_records(results_dir):
+    for _, record in valid_records(results_dir):
         if record.track == "generative":
             by_task.setdefault(record.task["name"], {}).setdefault(record.recipe["name"], []).append(record)
     tasks = []
