@@ -97,8 +97,8 @@ def record_from_dict(raw: Any, where: str, *, schema_version: int = SCHEMA_VERSI
         raise BenchmarkError(f"{where}: profile must be one of {', '.join(PROFILES)}")
     if raw["seed"] < 0:
         raise BenchmarkError(f"{where}: field 'seed' must be >= 0")
-    if not raw["run_id"] or not all(c in "0123456789abcdef" for c in raw["run_id"]):
-        raise BenchmarkError(f"{where}: field 'run_id' must be a lowercase hex string")
+    if not is_safe_name(raw["run_id"]):
+        raise BenchmarkError(f"{where}: field 'run_id' must be a name of {SAFE_NAME_RULE}")
     for key in ("overall", "by_group"):
         if not isinstance(raw["metrics"].get(key), dict):
             raise BenchmarkError(f"{where}: metrics.{key} must be an object")

@@ -92,3 +92,23 @@ def tiny_context(family: str, seed: int = 0):
 @pytest.fixture(params=sorted(TINY_TASKS))
 def any_context(request):
     return tiny_context(request.param)
+
+
+@pytest.fixture(scope="module")
+def records_as_written():
+    """For presentation tests whose records are hand-made fixtures (set metrics, toy tasks, no or foreign
+    predictions, hostile strings): the report modules take them as written, standing in for records that
+    passed validation, so the tables' and page's own arithmetic and escaping are what is tested.
+    Validation itself (what reaches the report at all) is tested in test_hardening."""
+    import json
+    from benchmark.records import Record
+    from benchmark.report import generative_table, leaderboard, page
+
+    def as_written(results_dir):
+        return [(p, Record(**json.loads(p.read_text()))) for p in sorted(Path(results_dir).glob("*/*/seed*.json"))]
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (page, leaderboard, generative_table):
+            patch.setattr(module, "valid_records", as_written)
+        patch.setattr(leaderboard, "load_verified", lambda results_dir: (as_written(results_dir), []))
+        yield

@@ -11,6 +11,8 @@ from benchmark.records import Record, write_record
 from benchmark.report.intervals import intervals_frame, signed_interval, verdict
 from benchmark.report.leaderboard import build_leaderboard, leaderboard_summary, rank, with_noise_floor
 
+pytestmark = pytest.mark.usefixtures("records_as_written")   # toy records: the tables' arithmetic is tested
+
 GROUPS = ["a", "b", "tiny"]
 N = {"a": 120, "b": 120, "tiny": 10}
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from benchmark.records import Record, write_record
-from benchmark.report import generative_table, leaderboard, page
 from benchmark.report.leaderboard import COLUMNS
 from benchmark.report.page import (CLASSIFICATION_COLUMNS, build_payload, json_for_script, pareto_front,
                                    write_page)
@@ -80,19 +79,7 @@ def write_sample_results(root: Path) -> Path:
     return results
 
 
-def _as_written(results_dir) -> list[tuple[Path, Record]]:
-    return [(p, Record(**json.loads(p.read_text()))) for p in sorted(Path(results_dir).glob("*/*/seed*.json"))]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def records_as_written():
-    """These records are presentation fixtures (hand-set metrics, no predictions, hostile strings that a real
-    record could carry only in data such as group names): they stand in for records that passed validation,
-    so the page's own escaping is tested, not validation's refusal of them (tested in test_hardening)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for module in (page, leaderboard, generative_table):
-            patch.setattr(module, "valid_records", _as_written)
-        yield
+pytestmark = pytest.mark.usefixtures("records_as_written")
 
 
 @pytest.fixture(scope="module")

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 
 from benchmark.report.page import write_page
-from test_page import EVIL_GROUP, EVIL_RECIPE, RECIPES, records_as_written, write_sample_results  # noqa: F401
+from test_page import EVIL_GROUP, EVIL_RECIPE, RECIPES, write_sample_results
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)")
+pytestmark = [pytest.mark.skipif(CHROMIUM is None, reason="no chromium on PATH (Debian: apt-get install chromium)"),
+              pytest.mark.usefixtures("records_as_written")]
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-default-apps",
