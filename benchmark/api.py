@@ -59,21 +59,33 @@ def score_model(model, task: str, *, name: str, processor=None, dense=None, seed
         reference = DenseReference(bundle, logits, key=f"external:{identity or type(dense).__name__}")
     compressed = as_bundle(model, spec.family, processor, reference.bundle)
     scored = score_bundle(compressed, data, reference, budget, seed, n_boot)
+    checkpoint = compressed.meta.get("checkpoint")
+    if checkpoint:   # what the files store, not the (dequantised) copy in memory
+        scored[1].update(bytes=checkpoint["weight_bytes"], checkpoint=checkpoint)
     rid = stable_hash({"task": spec.content_hash(), "external": identity or name, "dense": reference.key,
                        "seed": seed, "profile": profile, "data": data.fingerprint, "n_boot": n_boot,
                        "numerics": numerics()})
+    params = {"source": identity or "python object", **({"format": checkpoint["format"]} if checkpoint else {})}
     record = make_record(rid=rid, spec=spec, dense=reference, seed=seed, profile=profile, scored=scored, data=data,
-                         recipe={"name": name, "family": "external", "params": {"source": identity or "python object"},
-                                 "config_hash": rid[:12]},
+                         recipe={"name": name, "family": "external", "params": params, "config_hash": rid[:12]},
                          wall_time=time.perf_counter() - start, extra={"budget": budget, "n_boot": n_boot})
     write_record(path, record, scored[2])
     return path
 
 
 def load_checkpoint(path_or_id: str, family: str, num_labels: int, *, trust_pickle: bool = False):
-    """A save_pretrained folder or hub id (weights only), or a whole pickled model (.pt, opt-in)."""
+    """A checkpoint folder in any format of benchmark.models.checkpoints (a Bundle with its own tokenizer
+    and what its files store), a hub id (weights only), or a whole pickled model (.pt, opt-in)."""
+    from benchmark.models.checkpoints import load_checkpoint_folder
     from benchmark.models.zoo import build_dense
     path = Path(path_or_id)
+    if path.is_dir():
+        return load_checkpoint_folder(path, family, num_labels)
+    if path.suffix.lower() == ".gguf":
+        raise BenchmarkError(f"{path}: GGUF files hold decoder language models (llama.cpp); a {family} task needs a "
+                             f"classifier checkpoint folder. Decoders are scored on the generative tasks")
+    if path.suffix.lower() in (".safetensors", ".json"):
+        raise BenchmarkError(f"{path}: pass the checkpoint's folder (config.json, weights and tokenizer together)")
     if path.is_file():
         if not trust_pickle:
             raise BenchmarkError(f"{path}: a pickled model runs code when loaded; pass --trust-pickle if you trust it "

@@ -7,6 +7,11 @@ import torch
 
 
 def _dense_view(tensor: torch.Tensor) -> torch.Tensor:
+    # bitsandbytes 4-bit weights are packed two to a byte: dequantise them to count parameters and zeros.
+    if getattr(tensor, "quant_state", None) is not None:
+        import bitsandbytes.functional as bnb_functional
+        return bnb_functional.dequantize_4bit(tensor.data, tensor.quant_state)   # (detach() would drop quant_state)
+    tensor = tensor.detach()
     # torchao's quantized tensor subclasses dequantize to count zeros honestly.
     if type(tensor) is not torch.Tensor and hasattr(tensor, "dequantize"):
         try:
@@ -44,7 +49,7 @@ def parameter_counts(model: torch.nn.Module) -> dict[str, int]:
         for name, param in module.named_parameters(recurse=False):
             base = name[:-5] if name.endswith("_orig") else name
             value = getattr(module, base) if name.endswith("_orig") else param
-            value = _dense_view(value.detach())
+            value = _dense_view(value)
             total += value.numel()
             nonzero += _count_nonzero(value)
     return {"parameters": total, "nonzero_parameters": nonzero,
