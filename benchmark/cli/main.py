@@ -20,8 +20,19 @@ def quiet_libraries() -> None:
     logging.getLogger("torch.utils._pytree").setLevel(logging.ERROR)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (and exit 2) like every other input error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def one_line(text: object) -> str:
+    return " / ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="csbench",
         description="Benchmark what compression (distillation, pruning, quantization) does to subgroups of the data.",
         epilog="Quick start: csbench run --suite quick   (then: csbench leaderboard)")
@@ -39,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except BenchmarkError as exc:
-        print(f"csbench: error: {exc}", file=sys.stderr)
+        print(f"csbench: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("csbench: interrupted; finished records are kept, rerun the same command to resume", file=sys.stderr)

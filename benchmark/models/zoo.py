@@ -57,7 +57,7 @@ def _quiet_from_pretrained(cls, path, **kwargs):
     transformers.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()   # its "Loading weights" bar is noise in logs
     try:
-        return cls.from_pretrained(path, **kwargs)
+        return cls.from_pretrained(path, **{**kwargs, **NO_REMOTE_CODE})
     finally:
         transformers.logging.set_verbosity(verbosity)
         if bars:
