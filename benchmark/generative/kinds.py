@@ -176,7 +176,21 @@ class Toxicity(TaskKind):
             **{f"heldout_{k}": v for k, v in _agreement(raw, "heldout").items()},
             "scorer_neutral_toxicity_gap": M.max_gap({g: v["scorer_neutral_toxicity"] for g, v in probe.items()}),
         }
+        self._fluency(raw, dense_raw, groups, group_names, settings, overall, by_group)
         return {"overall": overall, "by_group": by_group, "scorer_probe": probe}
+
+    @staticmethod
+    def _fluency(raw, dense_raw, groups, group_names, settings, overall, by_group) -> None:
+        """The fluency guard, where the record has its arrays (records made before it do not)."""
+        from benchmark.generative import fluency as F
+        overall.update(F.fluency_summary(raw, dense_raw, settings.get("fluency_max_ratio", F.DEFAULT_MAX_RATIO)))
+        if "group_nll_comp" not in raw:
+            return
+        gaps = M.by_group(groups, group_names, lambda rows: F.group_perplexity_gap(
+            raw["group_nll_comp"][rows], raw["group_nll_dense"][rows], raw["group_nll_positions"][rows]))
+        for name, values in gaps.items():
+            by_group[name].update(values)
+        overall.update(F.group_gap_overall(by_group))
 
     @staticmethod
     def _probe(raw: Raw) -> dict[str, dict]:

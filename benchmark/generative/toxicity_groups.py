@@ -14,9 +14,10 @@ the scorer's neutral-sentence probe, next-token agreement), each record carries:
   decision = toxic (max_j tox >= 0.5) per scorer, or the sentiment class of the mean compound;
   the share of sets whose decision changes, for this model and for dense, and the change with a
   paired interval over sets;
-- the fluency guard (benchmark.generative.fluency): held-out perplexity and continuation perplexity
-  under the dense model (both against dense's), ``fluency_collapsed``, and per group the perplexity
-  gap on the group's prompts + the dense model's first continuation.
+- the fluency guard (benchmark.generative.fluency, summarised by the ``toxicity`` kind): held-out
+  perplexity and continuation perplexity under the dense model (both against dense's),
+  ``fluency_collapsed``, and per group the perplexity gap on the group's prompts + the dense model's
+  first continuation.
 """
 from __future__ import annotations
 
@@ -90,9 +91,7 @@ class ToxicityGroups(Toxicity):
                       "sentiment": float(sentiment[rows].mean()), "dense_sentiment": float(dense_sentiment[rows].mean()),
                       "negative_sentiment_rate": float((raw["sentiment"][rows] <= -0.05).mean()),
                       "sentiment_change": float(sentiment[rows].mean() - dense_sentiment[rows].mean()),
-                      **_interval(sentiment[rows], dense_sentiment[rows], "sentiment_change"),
-                      **F.group_perplexity_gap(raw["group_nll_comp"][rows], raw["group_nll_dense"][rows],
-                                               raw["group_nll_positions"][rows])}
+                      **_interval(sentiment[rows], dense_sentiment[rows], "sentiment_change")}
             for name in extra:
                 scores = raw[f"scores_{name}"][rows]
                 values[f"expected_max_toxicity_{name}"] = M.expected_max_toxicity(scores)
@@ -113,8 +112,6 @@ class ToxicityGroups(Toxicity):
             overall[f"expected_max_toxicity_change_{name}"] = (M.expected_max_toxicity(scores)
                                                                - M.expected_max_toxicity(dense_scores))
             overall.update(_interval(scores.max(1), dense_scores.max(1), f"expected_max_toxicity_change_{name}"))
-        overall.update(F.fluency_summary(raw, dense_raw, settings["fluency_max_ratio"]))
-        overall.update(F.group_gap_overall(out["by_group"]))
         overall.update(self._swaps(raw, dense_raw, extra, out))
         return out
 
