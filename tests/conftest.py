@@ -56,7 +56,7 @@ def _tiny_mc_spec():
         "groups": {"by": ["category", "context_condition"], "include_label": False},
         "splits": {"train": "train", "test": "test"},
         "training": {"lr": 1e-3, "batch_size": 16, "max_length": 48},
-        "profiles": {"quick": {"epochs": 1, "recipe_epochs": 1, "mlm_epochs": 0.25}, "full": {"epochs": 1}},
+        "profiles": {"quick": {"epochs": 1, "recipe_epochs": 1, "mlm_epochs": 0.25, "int8_compile": False}, "full": {"epochs": 1}},
     }, "<tiny_mc>")
 
 

@@ -182,3 +182,68 @@ def test_cuda_int4_reports_its_reason_without_cuda(monkeypatch):
     assert recipe.describe()["unavailable"]
     with pytest.raises(RecipeUnavailable, match="CUDA"):
         recipe.apply(tiny_context("encoder_cls"))
+
+
+def test_gee_preset_maps_to_gees_three_int8_settings():
+    from benchmark.reproduce.gee2023 import SETTINGS
+    recipes = {s.label: s.recipe for s in SETTINGS}
+    assert recipes["BERT_DQ"] == "quant-int8-dynamic-fbgemm"
+    assert recipes["BERT_SQ"] == "quant-int8-static-trainset"
+    assert recipes["BERT_QAT"] == "quant-int8-qat-pretrained"
+
+
+def test_static_trainset_calibrates_on_every_training_row_and_says_it_is_simulated(monkeypatch):
+    from benchmark.recipes import quantize_gee
+    seen = []
+    real = quantize_gee.quantize_int8_static
+    monkeypatch.setattr(quantize_gee, "quantize_int8_static",
+                        lambda model, batches: seen.extend(batches) or real(model, batches))
+    ctx, bundle = quantized("resnet", "quant-int8-static-trainset")
+    assert sum(len(b["pixel_values"]) for b in seen) == len(ctx.train_split)
+    assert any(v.dtype == torch.int8 for v in bundle.model.state_dict().values())
+    assert "simulated int8" in bundle.meta["notes"] and "no int8 latency" in bundle.meta["notes"]
+
+
+def test_qat_from_pretrained_trains_with_fake_quant_active_for_the_dense_budget(monkeypatch):
+    from benchmark.recipes.base import RecipeContext
+    seen = {}
+    real = RecipeContext.fine_tune
+
+    def spy(self, bundle, **kwargs):
+        quantizers = [m for m in bundle.model.modules() if hasattr(m, "fake_quant_enabled")]
+        seen.update(quantizers=len(quantizers), enabled=all(int(m.fake_quant_enabled[0]) == 1 for m in quantizers),
+                    epochs=kwargs.get("epochs"), scales=[m.scale.clone() for m in quantizers])
+        out = real(self, bundle, **kwargs)
+        seen["moved"] = any(not torch.equal(a, m.scale) for a, m in zip(
+            seen["scales"], [m for m in bundle.model.modules() if hasattr(m, "fake_quant_enabled")]))
+        return out
+
+    monkeypatch.setattr(RecipeContext, "fine_tune", spy)
+    ctx = tiny_context("encoder_cls")
+    bundle = RECIPES.get("quant-int8-qat-pretrained").apply(ctx)
+    assert seen["quantizers"] > 0 and seen["enabled"] and seen["moved"]   # fake-quant on, observers learned ranges
+    assert seen["epochs"] == ctx.budget["epochs"] != ctx.budget["recipe_epochs"]   # the dense budget
+    n_linear = sum(isinstance(m, nn.Linear) for m in ctx.dense.model.modules())
+    assert sum(v.dtype == torch.int8 for v in bundle.model.state_dict().values()) == n_linear
+    assert np.isfinite(logits(ctx, bundle)).all()
+
+
+def test_compiled_int8_runs_on_inductor_kernels_and_matches_the_graph():
+    from benchmark.recipes.quantize_gee import compile_int8
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 3)).eval()
+
+    class Classifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+
+        def forward(self, pixel_values):
+            return LogitsOutput(logits=self.net(pixel_values))
+
+    model = quantize_int8_static(Classifier(), [{"pixel_values": torch.randn(4, 3, 8, 8)} for _ in range(2)])
+    x = {"pixel_values": torch.randn(5, 3, 8, 8)}
+    eager = model(**x).logits
+    ok, detail = compile_int8(model, [x])
+    assert ok, detail
+    assert torch.allclose(model(**x).logits, eager, atol=1e-3)

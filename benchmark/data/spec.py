@@ -88,6 +88,7 @@ class Budget(Strict):
     dd_batch_real: Count | None = None
     dd_width: Count | None = None
     dd_eval_epochs: Count | None = None
+    int8_compile: StrictBool | None = None   # quantize_gee: inductor int8 kernels (default on) or simulated
     corpus_samples: Count | None = None      # the decoder corpus (benchmark.generative.corpus)
     corpus_new_tokens: Count | None = None
 

@@ -5,7 +5,7 @@ import importlib
 from benchmark.recipes.base import RECIPES, Recipe, RecipeContext, register_recipe
 
 # One module per method family; each registers its settings on import.
-FAMILY_MODULES = ("reference", "control", "quantize", "prune", "distill", "fair", "vocab", "data_distill")
+FAMILY_MODULES = ("reference", "control", "quantize", "quantize_gee", "prune", "distill", "fair", "vocab", "data_distill")
 
 for _module in FAMILY_MODULES:
     importlib.import_module(f"benchmark.recipes.{_module}")

@@ -1,10 +1,10 @@
-"""Quantization recipes (torchao): Gee et al.'s three int8 settings, weight-only int8/int4, and
+"""Quantization recipes (torchao and torch.ao): int8 dynamic/static/QAT, weight-only int8/int4, and
 half-precision casts.
 
 Gee et al. (EMNLP 2023) quantize BERT three ways: dynamic int8 (BERT_DQ), static post-training int8
-calibrated on the training set (BERT_SQ) and quantization-aware training (BERT_QAT). They used the
-eager ``torch.ao.quantization`` API, which torch now deprecates; here each setting uses its torchao
-successor:
+calibrated on the training set (BERT_SQ) and quantization-aware training (BERT_QAT). Their exact
+settings are ``quant-int8-dynamic-fbgemm`` (here) and ``quantize_gee.py``'s ``quant-int8-static-trainset``
+and ``quant-int8-qat-pretrained``. The torchao variants below are their own settings:
 
 * ``quant-int8-dynamic``: ``Int8DynamicActivationInt8WeightConfig`` on every ``nn.Linear``.
 * ``quant-int8-static``: the PT2E flow (``torch.export`` -> ``prepare_pt2e`` with the x86 inductor
@@ -331,7 +331,8 @@ class PostTrainingScheme:
 POST_TRAINING: dict[str, PostTrainingScheme] = {
     "int8-dynamic": PostTrainingScheme(
         quantize_int8_dynamic, "int8", LINEAR_MODELS,
-        "int8 weights and dynamic per-token int8 activations on every nn.Linear (torchao; Gee et al.'s DQ). "
+        "int8 per-row weights and dynamic per-token int8 activations on every nn.Linear (torchao; Gee et al.'s "
+        "per-tensor DQ is quant-int8-dynamic-fbgemm). "
         "Linear-only, so not offered for conv nets.",
         f"int8 Linear weights + dynamic int8 activations; embeddings/norms fp32; {EAGER_NOTE}"),
     "int8-dynamic-fbgemm": PostTrainingScheme(
@@ -392,10 +393,11 @@ for _scheme, _setting in POST_TRAINING.items():
 @register_recipe("quant-int8-static", family="quantization", applies_to=CLASSIFIERS,
                  params={"calibration_examples": 256, "calibration_batch_size": 32},
                  description="Static int8 (PT2E, x86 inductor quantizer) on Conv2d and Linear, calibrated on 256 "
-                             "group-stratified training examples (Gee et al.'s SQ).")
+                             "group-stratified training examples; run as a simulated (eager q/dq) graph.")
 def int8_static(ctx: RecipeContext, calibration_examples: int, calibration_batch_size: int) -> Bundle:
     """Static post-training int8 (PT2E, x86 inductor quantizer) calibrated on a group-stratified sample
-    of the training split; quantizes Conv2d and Linear (Gee et al.'s SQ)."""
+    of the training split; quantizes Conv2d and Linear (Gee et al.'s SQ calibrates on the whole training
+    set: ``quant-int8-static-trainset``)."""
     bundle = ctx.dense.clone()
     batches = calibration_batches(ctx, calibration_examples, calibration_batch_size)
     bundle.model = quantize_int8_static(bundle.model, batches)
@@ -404,16 +406,18 @@ def int8_static(ctx: RecipeContext, calibration_examples: int, calibration_batch
     return _record(bundle, dtype="int8", method="int8-static", quantized=int8_weights,
                    notes=(f"static int8 (PT2E q/dq graph, {len(int8_weights)} int8 Conv/Linear weights, "
                           f"calibrated on {seen} training examples); other ops fp32 (embeddings, norms); "
-                          "run as an eager q/dq graph: real int8 speed needs torch.compile(freezing)"))
+                          "simulated int8: the q/dq graph runs eagerly with fp32 kernels, so examples_per_second "
+                          "is no int8 latency"))
 
 
 @register_recipe("quant-int8-qat", family="quantization", applies_to=ENCODERS,
-                 description="Quantization-aware training of int8 Linears for recipe_epochs, then conversion "
-                             "(torchao QATConfig; Gee et al.'s QAT). Linear-only: not offered for conv nets.")
+                 description="Quantization-aware training of the fine-tuned model's Linears (torchao QATConfig, dynamic "
+                             "per-token fake-quant) for recipe_epochs, then conversion; Gee et al.'s QAT is "
+                             "quant-int8-qat-pretrained. Linear-only.")
 def int8_qat(ctx: RecipeContext) -> Bundle:
     """Quantization-aware training: fake-quantized int8 Linears fine-tuned for recipe_epochs, then
-    converted to int8 weights with dynamic int8 activations (torchao QATConfig; Gee et al.'s QAT).
-    Linear-only, so not offered for conv nets."""
+    converted to int8 weights with dynamic int8 activations (torchao QATConfig). Linear-only, so not
+    offered for conv nets."""
     bundle = ctx.dense.clone()
     total = len(_linear_names(bundle.model))
     prepare_qat(bundle.model)

@@ -23,9 +23,11 @@ SETTINGS = (
       for label, slug in _STUDENTS.items()),
     *(Setting(f"BERT_PR{p}", f"prune-heads-{p}", note="attention heads removed by L1 norm, then fine-tuned again")
       for p in (20, 40, 60, 80)),
-    Setting("BERT_DQ", "quant-int8-dynamic", note="dynamic int8 post-training quantization of the Linear layers"),
-    Setting("BERT_SQ", "quant-int8-static", note="static int8 post-training quantization, calibrated on train"),
-    Setting("BERT_QAT", "quant-int8-qat", note="int8 quantization-aware fine-tuning"),
+    Setting("BERT_DQ", "quant-int8-dynamic-fbgemm",
+            note="per-tensor dynamic int8 of the Linear layers (torch quantize_dynamic, fbgemm), as Gee et al."),
+    Setting("BERT_SQ", "quant-int8-static-trainset", note="static int8 post-training quantization, calibrated on train"),
+    Setting("BERT_QAT", "quant-int8-qat-pretrained",
+            note="static int8 fake-quant on the pretrained model, trained for the fine-tuning budget, converted"),
     *(Setting(f"BERT_VT{p}", f"vocab-transfer-{p}", note="in-domain tokenizer, FVT embeddings, 1 epoch MLM, fine-tune")
       for p in (100, 75, 50, 25)),
 )
