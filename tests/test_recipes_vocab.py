@@ -120,12 +120,16 @@ def test_masked_lm_adaptation_is_deterministic_and_trains_the_encoder():
 
 @pytest.mark.parametrize("pct", [100, 75, 50, 25])
 @pytest.mark.parametrize("family", ["encoder_cls", "encoder_mc"])
-def test_every_setting_gives_finite_logits_on_tiny_contexts(family, pct):
+def test_every_setting_gives_finite_logits_on_tiny_contexts(family, pct, monkeypatch):
+    from benchmark.recipes import vocab
+    monkeypatch.setattr(vocab, "TARGET_SLACK", 1.0)   # the tiny corpus reaches no target: run the path anyway
     ctx = tiny_context(family)
     ctx.budget.update(mlm_epochs=0.25, recipe_epochs=0.5)   # keep the test fast
     original = ctx.dense.processor
     bundle = create_recipe(f"vocab-transfer-{pct}").apply(ctx)
     assert bundle.processor is not original and bundle.meta["vocab_size"] == len(bundle.processor)
+    assert bundle.meta["report"]["vocab_size"] == len(bundle.processor)
+    assert bundle.meta["report"]["vocab_target"] == round(original.vocab_size * pct / 100)
     assert len(bundle.processor) <= round(original.vocab_size * pct / 100)
     assert bundle.model.get_input_embeddings().weight.shape[0] == len(bundle.processor)
     assert np.isfinite(bundle.meta["mlm_loss"])
@@ -133,3 +137,14 @@ def test_every_setting_gives_finite_logits_on_tiny_contexts(family, pct):
     assert logits.shape == (len(ctx.data.test), ctx.data.spec.num_labels)
     assert np.isfinite(logits).all()
     assert ctx.dense.processor is original and ctx.dense.model.get_input_embeddings().weight.shape[0] == 30522
+
+
+def test_a_target_the_corpus_cannot_reach_is_unavailable_with_the_reason():
+    from benchmark.errors import RecipeUnavailable
+    from benchmark.recipes.vocab import unreached_target_reason
+    assert unreached_target_reason(7630, 7630, 25) is None
+    assert unreached_target_reason(7560, 7630, 25) is None          # within 1%
+    assert "supports only 4713 WordPiece tokens" in unreached_target_reason(4713, 7630, 25)
+    ctx = tiny_context("encoder_cls")
+    with pytest.raises(RecipeUnavailable, match=r"supports only \d+ WordPiece tokens, short of VT25's target of 7630"):
+        create_recipe("vocab-transfer-25").apply(ctx)
