@@ -61,5 +61,13 @@ _suite(name="generative-groups", tasks=("toxicity_groups", "crows_pairs_full", "
        description="The decoder track readable per group: toxicity (36 groups x 20 counterfactual prompts, two "
                    "scorers, sentiment, swap rate), all of CrowS-Pairs, BBQ as lm-eval scores it (100 per group), "
                    "with the fluency guard; SmolLM2-135M, today's recipes and llm-compressor's")
+# Issue 11's committed evidence: dataset distillation after loss-value pruning (DM, 10 images per class,
+# P = 100 and P in {60, 20} x {asc, desc}) and Balancing Act's three recoveries at 90% sparsity, 3 seeds.
+# The dense rows come from the quick suite (same dense model per seed).
+_suite(name="fidelity", tasks=("colored_fashion_mnist",), seeds=(0, 1, 2),
+       recipes=("dd-dm-ipc10-keep100", "dd-dm-ipc10-keep60-asc", "dd-dm-ipc10-keep60-desc", "dd-dm-ipc10-keep20-asc",
+                "dd-dm-ipc10-keep20-desc", "fair-nft-90", "fair-elrb-90", "fair-ceag-90-eps1"),
+       description="Dataset distillation (DM, IPC 10) after the loss-value core-set, asc/desc, and NFT vs EL+RB vs "
+                   "CEAG at 90% sparsity on colored Fashion-MNIST, seeds 0-2 (~45 min on 2 shared cores)")
 _suite(name="all-recipes", tasks=("bbq", "colored_fashion_mnist"), recipes=("*",),
        description="Every registered recipe that applies, on both offline tasks (quick budgets; hours on 2 CPU cores)")
