@@ -34,7 +34,7 @@ def run(args) -> int:
     default = Path(args.model.rstrip("/")).stem.replace("/", "-")
     if args.name is None and not is_safe_name(default):
         raise BenchmarkError(f"--model {args.model}: its name {default!r} cannot be a row name; pass --name")
-    name = check_name(args.name or default, "--name")
+    name = check_name(args.name if args.name is not None else default, "--name")
     if args.seed < 0:
         raise BenchmarkError(f"--seed must be >= 0, got {args.seed}")
     writable_folder(args.results, "--results")   # before any model is loaded
