@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import MISSING, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
 from benchmark.errors import BenchmarkError
@@ -51,9 +50,6 @@ class Unit:
     def depends_on(self) -> str | None:
         return self.dense_key if self.kind == "recipe" else None
 
-    def label(self) -> str:
-        return f"{self.task}/{self.recipe or 'dense model'}/seed{self.seed}"
-
     def to_json(self) -> str:
         payload = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "spec"}
         payload["recipe_files"] = list(self.recipe_files)
@@ -89,17 +85,3 @@ def unit_from_json(line: str, where: str = "unit") -> Unit:
     except json.JSONDecodeError as exc:
         raise BenchmarkError(f"{where}: not a JSON line: {exc.msg} (column {exc.colno})") from None
     return unit_from_dict(raw, where)
-
-
-def read_units(path: Path) -> list[Unit]:
-    """Units from a JSON Lines file (blank lines ignored)."""
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError as exc:
-        raise BenchmarkError(f"{path}: cannot read: {exc.strerror}") from None
-    return [unit_from_json(line, f"{path}:{i}") for i, line in enumerate(lines, 1) if line.strip()]
-
-
-def as_dict(unit: Unit) -> dict:
-    return json.loads(unit.to_json())
-

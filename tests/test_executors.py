@@ -236,3 +236,12 @@ def test_slurm_submits_dense_array_then_recipe_array_depending_on_it(tmp_path, m
     submitted = [job.submission() for job in dense_jobs + recipe_jobs]
     assert [s.args[0].kind for s in submitted] == ["dense"] * 2 + ["recipe"] * 4
     assert {s.args[0].depends_on for s in submitted[2:]} == {s.args[0].key for s in submitted[:2]}
+
+
+@pytest.mark.parametrize("name, module, extra", [("submitit", "submitit", "slurm"), ("ray", "ray", "ray")])
+def test_a_missing_extra_is_one_line_saying_how_to_install_it(name, module, extra, tmp_path, monkeypatch):
+    from benchmark.errors import BenchmarkError
+    monkeypatch.setitem(sys.modules, module, None)   # as if not installed: importing it raises ImportError
+    with pytest.raises(BenchmarkError, match=rf"--executor {name} needs {module}.*pip install 'csbench\[{extra}\]'"):
+        execute(make_plan(tmp_path / "r"), name, ExecutorOptions(jobs=2, log_dir=tmp_path / "logs"))
+    assert not (tmp_path / "r").exists()

@@ -44,12 +44,12 @@ def threads_per_job(options: ExecutorOptions) -> int:
     return options.threads or max(1, available_cores() // max(1, options.jobs))
 
 
-def require(module: str, extra: str):
-    """Import an optional dependency, or stop with one line saying how to install it."""
+def require(executor: str, module: str, extra: str):
+    """Import an executor's optional dependency, or stop with one line saying how to install it."""
     try:
         return importlib.import_module(module)
     except ImportError:
-        raise BenchmarkError(f"--executor {extra if extra == 'ray' else 'submitit'} needs {module}: "
+        raise BenchmarkError(f"--executor {executor} needs {module}, which is not installed: "
                              f"pip install 'csbench[{extra}]'") from None
 
 

@@ -33,7 +33,7 @@ def start_ray(ray, options: ExecutorOptions) -> bool:
 
 
 def run_ray(plans: list, options: ExecutorOptions, report: Callable) -> list:
-    ray = require("ray", "ray")
+    ray = require("ray", "ray", "ray")
     started = start_ray(ray, options)
     try:
         # each task asks for its threads as CPUs, so Ray runs at most (cluster CPUs // threads) at once;

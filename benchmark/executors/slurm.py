@@ -16,7 +16,7 @@ from benchmark.executors.worker import run_batch, run_in_worker
 
 
 def make_executor(options: ExecutorOptions):
-    submitit = require("submitit", "slurm")
+    submitit = require("submitit", "submitit", "slurm")
     try:
         executor = submitit.AutoExecutor(folder=str(options.log_dir), cluster=options.submitit_cluster)
     except (ValueError, RuntimeError) as exc:
