@@ -80,7 +80,8 @@ def build_graph(plans: list, report: Callable) -> Graph:
                  for u in units if u.kind == "recipe" and is_finished(u)]
     for outcome in outcomes:
         report(outcome)
-    return Graph([u for u in todo if u.kind == "dense"], [u for u in todo if u.kind == "recipe"], outcomes,
+    dense = list({u.dense_key: u for u in todo if u.kind == "dense"}.values())   # a key shared by plans: once
+    return Graph(dense, [u for u in todo if u.kind == "recipe"], outcomes,
                  max((p.threads for p in plans), default=0))
 
 

@@ -17,8 +17,9 @@ FORWARDED_ENV = ("CSBENCH_CACHE", "CSBENCH_TASKS", "PYTHONPATH", "HF_HUB_OFFLINE
                  "HF_DATASETS_OFFLINE", "HF_HOME")
 
 
-def start_ray(ray, options: ExecutorOptions) -> bool:
-    """Connect to the cluster, or start a local one sized to --jobs; True when this run started it."""
+def start_ray(ray, options: ExecutorOptions, threads: int) -> bool:
+    """Connect to the cluster, or start a local one of --jobs x threads CPUs (so --jobs tasks run at
+    once); True when this run started it."""
     env = {name: os.environ[name] for name in FORWARDED_ENV if name in os.environ}
     kwargs = dict(runtime_env={"env_vars": env}, include_dashboard=False, log_to_driver=False,
                   configure_logging=False)
@@ -28,18 +29,20 @@ def start_ray(ray, options: ExecutorOptions) -> bool:
         ray.init(address=options.ray_address, **kwargs)
         return True
     # A small object store: units exchange nothing but their outcomes.
-    ray.init(num_cpus=available_cores(), num_gpus=None, object_store_memory=100 * 1024 ** 2, **kwargs)
+    ray.init(num_cpus=options.jobs * threads, num_gpus=None, object_store_memory=100 * 1024 ** 2, **kwargs)
     return True
 
 
 def run_ray(plans: list, options: ExecutorOptions, report: Callable) -> list:
     ray = require("ray", "ray", "ray")
-    started = start_ray(ray, options)
+    # each task asks for its threads as CPUs, so Ray runs at most (cluster CPUs // threads) at once;
+    # on a local cluster the default is this machine's share per job, on a remote one 1 (or --threads)
+    threads = options.threads or (1 if options.ray_address else max(1, available_cores() // options.jobs))
+    graph = build_graph(with_threads(plans, threads), report)
+    if not graph.recipes:   # everything finished before: no cluster to start
+        return graph.outcomes
+    started = start_ray(ray, options, threads)
     try:
-        # each task asks for its threads as CPUs, so Ray runs at most (cluster CPUs // threads) at once;
-        # on a local cluster the default is this machine's share per job, on a remote one 1 (or --threads)
-        threads = options.threads or (1 if options.ray_address else max(1, available_cores() // options.jobs))
-        graph = build_graph(with_threads(plans, threads), report)
         task = ray.remote(run_in_worker).options(num_cpus=threads, num_gpus=options.gpus or 0, max_retries=0)
         dense_refs = {u.dense_key: task.remote(u, "ray") for u in graph.dense}
         refs = {task.remote(u, "ray", dense_refs[u.dense_key]): u for u in graph.recipes}
