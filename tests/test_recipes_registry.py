@@ -53,6 +53,59 @@ def test_recipe_produces_a_scorable_model(name, family):
     assert counts["parameters"] > 0 and saved_bytes(compressed.model) > 0
     if name != "dense":  # recipes must not modify the shared dense weights
         assert all(torch_equal(a, b) for a, b in zip(dense_params, ctx.dense.model.parameters()))
+    CLAIMS[recipe.family](ctx, compressed)   # and each changes what its family claims to change
+
+
+# What each method family claims to change, checked on every registered setting: a recipe that returns
+# the dense model untouched (or compresses nothing) fails here, whatever its name says.
+def _same_weights(ctx, bundle) -> bool:
+    ours, dense = list(bundle.model.parameters()), list(ctx.dense.model.parameters())
+    return len(ours) == len(dense) and all(torch_equal(a, b) for a, b in zip(ours, dense))
+
+
+def _claims_reference(ctx, bundle):
+    assert _same_weights(ctx, bundle)
+
+
+def _claims_control(ctx, bundle):        # noise-floor controls compress nothing
+    assert saved_bytes(bundle.model) >= 0.99 * saved_bytes(ctx.dense.model)
+
+
+def _claims_fewer_nonzero_weights(ctx, bundle):   # pruning and the pruned fairness recoveries
+    assert parameter_counts(bundle.model)["nonzero_parameters"] < parameter_counts(ctx.dense.model)["nonzero_parameters"]
+
+
+def _claims_smaller_dtype(ctx, bundle):   # int8 / int4 / half precision: the stored model shrinks
+    # (by little on tiny-bert, whose fp32 word embeddings dominate and no scheme quantizes)
+    assert saved_bytes(bundle.model) < saved_bytes(ctx.dense.model)
+    assert bundle.meta.get("dtype") not in (None, "float32")
+
+
+def _claims_smaller_student(ctx, bundle):
+    assert parameter_counts(bundle.model)["parameters"] < parameter_counts(ctx.dense.model)["parameters"]
+    assert not _same_weights(ctx, bundle)
+
+
+def _claims_new_vocabulary(ctx, bundle):
+    assert bundle.processor.get_vocab() != ctx.dense.processor.get_vocab()
+    assert bundle.model.get_input_embeddings().weight.shape[0] == len(bundle.processor)
+
+
+def _claims_synthetic_training_set(ctx, bundle):
+    report = bundle.meta["report"]
+    assert report["fresh_model"]["train_examples"] == report["synthetic_size"] < len(ctx.train_split)
+    assert report["synthesis"]["mean_abs_pixel_change"] > 0 and not _same_weights(ctx, bundle)
+
+
+CLAIMS = {"reference": _claims_reference, "control": _claims_control, "pruning": _claims_fewer_nonzero_weights,
+          "fairness": _claims_fewer_nonzero_weights, "quantization": _claims_smaller_dtype,
+          "distillation": _claims_smaller_student, "vocabulary": _claims_new_vocabulary,
+          "data-distillation": _claims_synthetic_training_set}
+
+
+def test_every_method_family_has_a_claim_check():
+    from benchmark.recipes.base import METHOD_FAMILIES
+    assert set(CLAIMS) == set(METHOD_FAMILIES)
 
 
 def torch_equal(a, b):
