@@ -254,3 +254,12 @@ def test_multinli_rejects_a_label_it_does_not_know_and_reads_any_case(tmp_path):
     assert to_sagawa_labels(pd.Series(["Neutral", "entailment", "-", 2])).tolist()[:2] == [2.0, 1.0]
     with pytest.raises(BenchmarkError, match="label 'maybe' \\(1 row\\(s\\)\\) is not one of"):
         to_sagawa_labels(pd.Series(["neutral", "maybe"]))
+
+
+def test_a_named_recipe_that_does_not_apply_says_so(tmp_path, capsys):
+    code = main(["run", "--tasks", "synthetic", "--recipes", "distill-kd-resnet-w50",
+                 "--results", str(tmp_path / "r"), "--leaderboard", str(tmp_path / "l")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "distill-kd-resnet-w50" in out and "not applicable (it applies to resnet models; this task has " \
+                                             "encoder_cls models)" in out
