@@ -97,12 +97,15 @@ def test_transformers_itself_refuses_the_hostile_config_without_prompting(tmp_pa
 
 
 def test_every_pretrained_load_in_the_package_passes_trust_remote_code_false():
+    """A source check: each from_pretrained call names NO_REMOTE_CODE or trust_remote_code=False within
+    its call (the line and the next)."""
     offenders = []
     for path in (REPO / "benchmark").rglob("*.py"):
-        for number, line in enumerate(path.read_text().splitlines(), 1):
-            if ".from_pretrained(" in line and "NO_REMOTE_CODE" not in line and "def " not in line:
-                nxt = path.read_text().splitlines()[number] if number < len(path.read_text().splitlines()) else ""
-                if "NO_REMOTE_CODE" not in nxt:
+        lines = path.read_text().splitlines()
+        for number, line in enumerate(lines, 1):
+            if ".from_pretrained(" in line and "def " not in line:
+                call = line + (lines[number] if number < len(lines) else "")
+                if "NO_REMOTE_CODE" not in call and "trust_remote_code=False" not in call:
                     offenders.append(f"{path.relative_to(REPO)}:{number}")
     assert offenders == []
 
@@ -215,6 +218,17 @@ def test_run_recomputes_an_edited_record_and_skips_only_a_verified_one(tmp_path,
     predictions_path(path).unlink()
     assert [o.status for o in run_plan(plan)] == ["done"]          # predictions gone: recomputed
     assert check_record(path) == []
+
+
+def test_an_unrelated_garbage_record_never_fails_a_run(tmp_path, capsys, one_thread):
+    results = tmp_path / "results"
+    (results / "other" / "junk").mkdir(parents=True)
+    (results / "other" / "junk" / "seed0.json").write_bytes(bytes(range(256)))
+    code, out, err = cli(["run", "--tasks", "synthetic", "--recipes", "dense", "--bootstrap", "10",
+                          "--results", results, "--leaderboard", tmp_path / "lb"], capsys)
+    assert code == 0 and "Traceback" not in out + err
+    board = (tmp_path / "lb" / "LEADERBOARD.md").read_text()
+    assert "| dense |" in board and "other/junk/seed0.json" in board.replace("\\", "")
 
 
 @pytest.mark.parametrize("kill_at", ["json removed", "predictions written"])

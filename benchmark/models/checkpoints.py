@@ -160,7 +160,9 @@ def load_checkpoint_folder(folder: Path, family: str, num_labels: int):
     import transformers
 
     from benchmark.models.bundle import Bundle
+    from benchmark.models.remote_code import refuse_custom_code
     from benchmark.models.zoo import _auto, _quiet_from_pretrained
+    refuse_custom_code(folder)   # auto_map in any of its JSON files (tokenizer_config.json too), before any read
     config = read_config(folder)
     fmt = detect_format(folder, config)
     reason = fmt.unavailable_reason()
