@@ -14,7 +14,7 @@ def csbench(*args, cwd=None):
 
 
 def test_help_explains_each_subcommand():
-    for sub in ("ls", "run", "leaderboard", "validate"):
+    for sub in ("ls", "run", "plan", "run-one", "leaderboard", "validate"):
         code, out, _ = csbench(sub, "--help")
         assert code == 0 and "usage: csbench" in out and len(out.splitlines()) > 4
 
