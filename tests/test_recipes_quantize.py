@@ -247,3 +247,20 @@ def test_compiled_int8_runs_on_inductor_kernels_and_matches_the_graph():
     ok, detail = compile_int8(model, [x])
     assert ok, detail
     assert torch.allclose(model(**x).logits, eager, atol=1e-3)
+
+
+def test_torchao_qat_trains_with_fake_quant_active(monkeypatch):
+    from benchmark.recipes.base import RecipeContext
+    seen = {}
+    real = RecipeContext.fine_tune
+
+    def spy(self, bundle, **kwargs):
+        fake = [m for m in bundle.model.modules() if "FakeQuantized" in type(m).__name__]
+        seen.update(fake=len(fake), enabled=all(getattr(m.weight_fake_quantizer, "enabled", True) for m in fake))
+        return real(self, bundle, **kwargs)
+
+    monkeypatch.setattr(RecipeContext, "fine_tune", spy)
+    ctx = tiny_context("encoder_cls")
+    ctx.budget.update(recipe_epochs=0.25)
+    RECIPES.get("quant-int8-qat").apply(ctx)
+    assert seen["fake"] == sum(isinstance(m, nn.Linear) for m in ctx.dense.model.modules()) and seen["enabled"]
