@@ -24,7 +24,8 @@ TOLERANCE = 1e-9          # relative; recomputation is the same arithmetic, so o
 ABS_TOLERANCE = 1e-12
 MAX_BOOTSTRAP = 100_000   # a claimed n_boot above this is not re-run (it would stall validation)
 # descriptive efficiency entries (not numbers to re-derive): what the recipe did, in words or as a report
-EFFICIENCY_DESCRIPTIONS = {"notes": str, "recipe_report": dict}
+# ("checkpoint": the format and stored dtypes of a checkpoint scored by csbench eval)
+EFFICIENCY_DESCRIPTIONS = {"notes": str, "recipe_report": dict, "checkpoint": dict}
 
 
 def _close(theirs, value) -> bool:

@@ -116,6 +116,7 @@ def test_eval_scores_a_compressed_checkpoint(plain, tmp_path, capsys, one_thread
     # a quantised copy of the same weights mostly agrees with them
     assert record.metrics["overall"]["flip_rate"] <= 0.2
     assert baseline.metrics["overall"]["flip_rate"] == 0.0
+    assert main(["validate", str(tmp_path / "synthetic" / folder.name / "seed0.json")]) == 0, capsys.readouterr().out
 
 
 def test_gptq_and_awq_are_refused_with_the_reason(plain, tmp_path, capsys):

@@ -60,6 +60,7 @@ _metric("psi", "psi_g = (A_dense,g - A_comp,g) - (A_dense - A_comp)", False, sco
 _metric("parameters", "number of stored parameters (dequantised count for quantised tensors)", False, scope="efficiency")
 _metric("nonzero_parameters", "parameters that are not exactly zero (pruning masks applied)", False, scope="efficiency")
 _metric("sparsity", "1 - nonzero_parameters / parameters", None, scope="efficiency")
-_metric("bytes", "size of torch.save(state_dict), bytes", False, scope="efficiency")
+_metric("bytes", "size of torch.save(state_dict), bytes (for a checkpoint scored by csbench eval: the bytes its "
+        "safetensors files store)", False, scope="efficiency")
 _metric("examples_per_second", "test examples / forward-pass seconds (batched, length-sorted, inference_mode)", True,
         scope="efficiency")
