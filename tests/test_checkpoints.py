@@ -171,7 +171,7 @@ def broken(plain, tmp_path, how: str):
     ("garbage", "model.safetensors", "corrupt"),
     ("pickled", "pytorch_model.bin", "pickled weights"),
     ("no-tokenizer", "no-tokenizer", "no tokenizer files"),
-    ("remote-code", "config.json", "never runs code from a checkpoint"),
+    ("remote-code", "config.json", "auto_map"),
     ("unknown-method", "config.json", "'hqq' is not a format"),
     ("wrong-labels", "config.json", "5 output labels, the task 2"),
 ])

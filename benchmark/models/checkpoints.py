@@ -89,9 +89,6 @@ def read_config(folder: Path) -> dict:
 
 
 def detect_format(folder: Path, config: dict) -> CheckpointFormat:
-    if config.get("auto_map"):
-        raise BenchmarkError(f"{folder / 'config.json'}: asks for the checkpoint's own code (auto_map); csbench "
-                             f"never runs code from a checkpoint (trust_remote_code=False)")
     quantization = config.get("quantization_config") or {}
     method = quantization.get("quant_method", "none") if isinstance(quantization, dict) else "?"
     if method not in CHECKPOINT_FORMATS:
