@@ -452,3 +452,15 @@ def test_records_and_tables_honour_the_umask(tmp_path, umask, mode):
         os.umask(before)
     for written in (path, predictions_path(path), tmp_path / "table.md"):
         assert written.stat().st_mode & 0o777 == mode
+
+
+def test_record_strings_are_escaped_in_the_markdown_tables(tmp_path):
+    from benchmark.report.leaderboard import build_leaderboard
+    results = tmp_path / "results"
+    path = valid_record(results, recipe="odd")
+    edit(path, lambda raw: raw["recipe"].update(family="pruning|<b>bold</b>`x`"))
+    build_leaderboard(results, tmp_path / "lb")
+    board = (tmp_path / "lb" / "LEADERBOARD.md").read_text()
+    assert "<b>" not in board and "pruning\\|\\<b\\>bold\\</b\\>\\`x\\`" in board
+    header = next(line for line in board.splitlines() if line.startswith("| group |"))
+    assert [cell.strip() for cell in header.split("|")[1:-1]] == ["group", "odd"]   # the flips table's header

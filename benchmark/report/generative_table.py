@@ -109,12 +109,12 @@ def headline_markdown(summary: pd.DataFrame, task_kinds: dict[str, str]) -> str:
     flags = [c for c in summary.columns if c.endswith(f".{COLLAPSED}")]
     collapsed = summary[flags].fillna(0).max(axis=1) > 0 if flags else pd.Series(False, index=summary.index)
     for dense, rows in summary.assign(_collapsed=collapsed).groupby("dense", sort=False):
-        parts += [f"### {dense}", "", "| recipe | family | seeds | " + " | ".join(c[0] for c in columns) + " |",
+        parts += [f"### {markdown_cell(dense)}", "", "| recipe | family | seeds | " + " | ".join(c[0] for c in columns) + " |",
                   "|---|---|---|" + "---|" * len(columns)]
         for _, r in rows.sort_values("_collapsed", kind="stable").iterrows():   # collapsed rows last
             cells = [_fmt(r[col], r.get(f"{col}_se"), digits) for _, col, digits in columns]
             mark = " †" if r["_collapsed"] else ""
-            parts.append(f"| {r.recipe}{mark} | {r.family} | {r.seeds} | " + " | ".join(cells) + " |")
+            parts.append(f"| {markdown_cell(r.recipe)}{mark} | {markdown_cell(r.family)} | {r.seeds} | " + " | ".join(cells) + " |")
         parts.append("")
     if collapsed.any():
         parts += [COLLAPSED_NOTE, ""]
@@ -159,7 +159,7 @@ def changes_markdown(results_dir: str | Path) -> str:
     parts = ["### Changes against dense (paired 95% bootstrap intervals)", "",
              "| dense | recipe | seed | " + " | ".join(headers) + " |", "|---|---|---|" + "---|" * len(headers)]
     for (dense, recipe, seed), cells in sorted(rows.items()):
-        parts.append(f"| {dense} | {recipe} | {seed} | " + " | ".join(cells.get(h, "-") for h in headers) + " |")
+        parts.append(f"| {markdown_cell(dense)} | {markdown_cell(recipe)} | {seed} | " + " | ".join(cells.get(h, "-") for h in headers) + " |")
     return "\n".join(parts + [""])
 
 
@@ -191,8 +191,8 @@ def group_markdown(groups: pd.DataFrame) -> str:
         recipes = list(table.columns)
         probe = rows.groupby("group")["scorer_neutral"].first()
         with_probe = kind in TOXICITY_KINDS and probe.notna().any()
-        header = "| group | " + " | ".join(recipes) + (" | scorer on neutral text |" if with_probe else " |")
-        parts += [f"### {task}: {title}", "", header, "|---|" + "---|" * (len(recipes) + with_probe)]
+        header = "| group | " + " | ".join(markdown_cell(r) for r in recipes) + (" | scorer on neutral text |" if with_probe else " |")
+        parts += [f"### {markdown_cell(task)}: {title}", "", header, "|---|" + "---|" * (len(recipes) + with_probe)]
         digits = 3 if kind in TOXICITY_KINDS else 1
         for group, row in table.iterrows():
             cells = " | ".join("-" if pd.isna(v) else f"{v:.{digits}f}" for v in row)
