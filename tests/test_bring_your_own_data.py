@@ -137,3 +137,37 @@ def test_validate_record_against_a_given_task_file(posts, capsys):
     assert cli(capsys, "validate", record_file, "--task", task)[0] == 0
     raw = json.loads(record_file.read_text())
     assert raw["task"]["file"] == str(task)
+
+
+def test_image_paths_in_a_table_become_an_image_task_whose_fingerprint_follows_the_files(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from benchmark.data.catalog import load_task
+    from benchmark.data.dataset import load_task_data
+    monkeypatch.setenv("CSBENCH_CACHE", str(tmp_path / "cache"))
+    (tmp_path / "img").mkdir()
+    rows = []
+    for i in range(24):
+        colour = ("red", "blue")[i % 2]
+        Image.new("RGB", (12, 12), (200 * (i % 2), 40, i * 8)).save(tmp_path / "img" / f"{i}.png")
+        rows.append({"path": f"{i}.png", "label": ("cat", "dog")[i % 3 == 0], "colour": colour})
+    pd.DataFrame(rows).to_csv(tmp_path / "images.csv", index=False)
+    (tmp_path / "images.yaml").write_text(
+        "name: images\nversion: 1\nsource:\n  loader: table\n  params:\n    data_files: images.csv\n"
+        "    image_column: path\n    image_root: img\n    image_size: 8\n"
+        "    split: {test_fraction: 0.5, seed: 0, stratify_by: [label, colour]}\n"
+        "family: resnet\ndense_model: tiny-resnet\n"
+        "columns: {inputs: [path], label: label, classes: [cat, dog]}\n"
+        "groups: {by: [colour], include_label: true}\nsplits: {train: train, test: test}\n"
+        "profiles: {quick: {epochs: 1}, full: {epochs: 1}}\n")
+    spec = load_task(str(tmp_path / "images.yaml"))
+    data = load_task_data(spec)
+    pixels = np.asarray(data.test.frame["path"].iloc[0])
+    assert pixels.shape == (8, 8, 3) and pixels.dtype == np.uint8
+    assert "label=dog|colour=red" in data.group_names
+    assert load_task_data(spec).fingerprint == data.fingerprint          # the same files: the same hash
+    name = next(p for p in data.train.frame["path"]).path                  # change one training image's pixels
+    Image.new("RGB", (12, 12), (1, 2, 3)).save(name)
+    again = load_task_data(spec)
+    assert again.split_fingerprints["train"] != data.split_fingerprints["train"]
+    assert again.split_fingerprints["test"] == data.split_fingerprints["test"]
