@@ -82,11 +82,13 @@ def one_shot(ctx: RecipeContext, modifiers: list, calibration_samples: int, cali
 
 
 def packed_bytes(bundle: Bundle) -> int:
-    """Bytes of the state dict compressed-tensors would save (int weights packed), from a copy."""
+    """Bytes of the state dict compressed-tensors would save (int weights packed), from a copy; a
+    tensor shared by several names (the tied LM head and embeddings) counts once."""
     from compressed_tensors.compressors import ModelCompressor
     copy = bundle.clone()
     ModelCompressor.from_pretrained_model(copy.model).compress_model(copy.model)
-    return int(sum(t.numel() * t.element_size() for t in copy.model.state_dict().values()))
+    unique = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in copy.model.state_dict().values()}
+    return int(sum(unique.values()))
 
 
 def group_size_for(model: torch.nn.Module, preferred: int = 128) -> int:
