@@ -85,6 +85,12 @@ def build_graph(plans: list, report: Callable) -> Graph:
                  max((p.threads for p in plans), default=0))
 
 
+def submitted(unit, where: str):
+    """The progress line of a unit handed to a worker (its outcome follows when it finishes)."""
+    from benchmark.runner import Outcome
+    return Outcome(unit.task, unit.recipe or "(dense model)", unit.seed, "running", f"submitted to {where}")
+
+
 def failed_outcome(unit, why: str):
     from benchmark.runner import Outcome
     return Outcome(unit.task, unit.recipe or "(dense model)", unit.seed, "failed", why)

@@ -11,7 +11,8 @@ import multiprocessing
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable
 
-from benchmark.executors import ExecutorOptions, build_graph, failed_outcome, threads_per_job, with_threads
+from benchmark.executors import (ExecutorOptions, build_graph, failed_outcome, submitted, threads_per_job,
+                                 with_threads)
 from benchmark.executors.worker import init_pool_worker, run_in_worker
 
 
@@ -40,6 +41,7 @@ def run_pool(graph, options: ExecutorOptions, report: Callable) -> list:
             for unit in units:
                 try:
                     running[pool.submit(run_in_worker, unit, "local-pool")] = unit
+                    report(submitted(unit, f"a pool of {options.jobs} workers"))
                 except Exception as exc:   # the pool broke: a worker died (e.g. killed)
                     results[id(unit)] = failed_outcome(unit, f"{type(exc).__name__}: {exc}")
                     report(results[id(unit)])

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from typing import Callable
 
-from benchmark.executors import ExecutorOptions, available_cores, build_graph, failed_outcome, require, with_threads
+from benchmark.executors import (ExecutorOptions, available_cores, build_graph, failed_outcome, require, submitted,
+                                 with_threads)
 from benchmark.executors.worker import run_in_worker
 
 # What a worker must see as the driver does (a local cluster's workers inherit it; a remote one's do not).
@@ -47,6 +48,8 @@ def run_ray(plans: list, options: ExecutorOptions, report: Callable) -> list:
         dense_refs = {u.dense_key: task.remote(u, "ray") for u in graph.dense}
         refs = {task.remote(u, "ray", dense_refs[u.dense_key]): u for u in graph.recipes}
         units_of = {**refs, **{ref: u for u, ref in zip(graph.dense, dense_refs.values())}}
+        for unit in [*graph.dense, *graph.recipes]:
+            report(submitted(unit, "Ray" + (f" at {options.ray_address}" if options.ray_address else "")))
         results: dict[int, object] = {}
         pending = list(units_of)
         while pending:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Callable
 
 from benchmark.errors import BenchmarkError
-from benchmark.executors import (ExecutorOptions, build_graph, failed_outcome, require, threads_per_job,
-                                 with_threads)
+from benchmark.executors import (ExecutorOptions, build_graph, failed_outcome, require, submitted,
+                                 threads_per_job, with_threads)
 from benchmark.executors.worker import run_batch, run_in_worker
 
 
@@ -67,7 +67,7 @@ def run_submitit(plans: list, options: ExecutorOptions, report: Callable) -> lis
     return graph.outcomes + [results[id(u)] for u in graph.recipes if id(u) in results]
 
 
-def submit_arrays(executor, graph) -> tuple[list, list]:
+def submit_arrays(executor, graph, report: Callable = lambda o: None) -> tuple[list, list]:
     """Both arrays at once; Slurm starts the recipe array only after every dense task succeeded."""
     dense_jobs = executor.map_array(run_in_worker, graph.dense, ["submitit"] * len(graph.dense))
     if dense_jobs:   # afterok on the array id: every dense task; a failed one cancels the recipe array
@@ -75,13 +75,15 @@ def submit_arrays(executor, graph) -> tuple[list, list]:
         executor.update_parameters(slurm_additional_parameters={"dependency": f"afterok:{array_id}",
                                                                 "kill-on-invalid-dep": "yes"})
     recipe_jobs = executor.map_array(run_in_worker, graph.recipes, ["submitit"] * len(graph.recipes))
+    for job, unit in zip(dense_jobs + recipe_jobs, graph.dense + graph.recipes):
+        report(submitted(unit, f"Slurm job {job.job_id}"))
     return dense_jobs, recipe_jobs
 
 
 def submit_slurm(executor, graph, report: Callable) -> dict[int, object]:
     if not graph.recipes:
         return {}
-    dense_jobs, recipe_jobs = submit_arrays(executor, graph)
+    dense_jobs, recipe_jobs = submit_arrays(executor, graph, report)
     collect([(job, [unit]) for job, unit in zip(dense_jobs, graph.dense)], report)
     return collect([(job, [unit]) for job, unit in zip(recipe_jobs, graph.recipes)], report)
 
@@ -92,4 +94,7 @@ def submit_chains(executor, graph, options: ExecutorOptions, report: Callable) -
     chains = [[dense, *[u for u in graph.recipes if u.dense_key == dense.dense_key]] for dense in graph.dense]
     batches = [[unit for chain in group for unit in chain] for group in chunks(chains, options.jobs)]
     jobs = executor.map_array(run_batch, batches, ["submitit-local"] * len(batches)) if batches else []
+    for job, batch in zip(jobs, batches):
+        for unit in batch:
+            report(submitted(unit, f"local job {job.job_id}"))
     return collect(list(zip(jobs, batches)), report)
