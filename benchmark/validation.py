@@ -18,7 +18,7 @@ import numpy as np
 
 from benchmark.errors import BenchmarkError
 from benchmark.evaluator import evaluate
-from benchmark.records import Record, read_predictions, read_record, scan_records, write_record
+from benchmark.records import Record, predictions_path, read_predictions, read_record, scan_records, write_record
 
 TOLERANCE = 1e-9          # relative; recomputation is the same arithmetic, so only float printing may differ
 ABS_TOLERANCE = 1e-12
@@ -222,8 +222,21 @@ def verify(path: str | Path, task_spec=None) -> list[str]:
         return [str(exc)]
 
 
+def _file_state(path: Path) -> tuple:
+    try:
+        stat = path.stat()
+        return stat.st_size, stat.st_mtime_ns, stat.st_ino
+    except OSError:
+        return ()
+
+
+_FINISHED: dict[tuple, bool] = {}
+
+
 def is_finished(path: Path, expected_run_id: str, task_spec=None) -> bool:
-    """`run` skips a record only when it is this run (run id) and its claims follow from its predictions."""
+    """`run` skips a record only when it is this run (run id) and its claims follow from its predictions.
+    A planner and its worker both ask; the answer is reused while neither file has changed."""
+    path = Path(path)
     if not path.exists():
         return False
     try:
@@ -231,7 +244,11 @@ def is_finished(path: Path, expected_run_id: str, task_spec=None) -> bool:
             return False
     except BenchmarkError:
         return False   # unreadable (e.g. hand-edited): recompute
-    return not verify(path, task_spec)
+    key = (str(path.resolve()), expected_run_id, task_spec.content_hash() if task_spec is not None else None,
+           _file_state(path), _file_state(predictions_path(path)))
+    if key not in _FINISHED:
+        _FINISHED[key] = not verify(path, task_spec)
+    return _FINISHED[key]
 
 
 def _signature(results_dir: Path) -> tuple:
