@@ -197,7 +197,8 @@ def evaluate_task(task: PreparedTask, recipe: Recipe, compressed: Bundle, unchan
     overrides = {k: v for k, v in task.settings.items() if k not in base or base[k] != v}   # --set, in the run id
     record = Record(
         run_id=rid, track="generative",
-        task={"name": spec.name, "version": spec.version, "spec_hash": spec.content_hash(), "kind": spec.kind},
+        task={"name": spec.name, "version": spec.version, "spec_hash": spec.content_hash(), "kind": spec.kind,
+              "file": str(spec.path)},
         model={"dense": spec.dense_model, "family": FAMILY, "dense_key": dense_key,
                "notes": env.dense.meta.get("notes", "")},
         recipe={"name": recipe.name, "family": recipe.family, "params": recipe.params,

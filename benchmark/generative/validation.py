@@ -41,8 +41,10 @@ def recompute_metrics(path: str | Path, record: Record, task_spec=None) -> dict:
 def recompute_generative(path: str | Path, record: Record, task_spec=None) -> tuple[dict, dict]:
     """(metrics, derivable efficiency) from the predictions, by the task definition's kind and settings."""
     if task_spec is None:
-        from benchmark.data.catalog import load_task
-        task_spec = load_task(record.task["name"])
+        from benchmark.validation import task_for_record
+        task_spec = task_for_record(record)
+        if task_spec is None:
+            raise BenchmarkError(f"{path}: task {record.task['name']!r} is not a task here (nor the file it names)")
     if record.task.get("kind") != task_spec.kind:
         raise BenchmarkError(f"{path}: task.kind is {record.task.get('kind')!r}, the task file says {task_spec.kind!r}")
     kind = KINDS.get(task_spec.kind)
