@@ -156,7 +156,7 @@ def _prune(ctx: RecipeContext, modifier_cls, label: str, mask: str, calibration_
                  check=llmc_unavailable_reason)
 def sparsegpt(ctx: RecipeContext, mask: str, calibration_samples: int, calibration_seed: int,
               dampening_frac: float) -> Bundle:
-    """SparseGPT one-shot pruning ({mask}) of every decoder-block Linear, llm-compressor."""
+    """SparseGPT one-shot pruning of every decoder-block Linear (mask {mask}: 50 = 50% unstructured, 2of4 = 2:4), llm-compressor."""
     from llmcompressor.modifiers.pruning.sparsegpt import SparseGPTModifier
     return _prune(ctx, SparseGPTModifier, "SparseGPT", mask, calibration_samples, calibration_seed,
                   dampening_frac=dampening_frac)
@@ -165,6 +165,6 @@ def sparsegpt(ctx: RecipeContext, mask: str, calibration_samples: int, calibrati
 @register_recipe("prune-wanda-{mask}", family="pruning", applies_to=(FAMILY,), params=dict(CALIBRATION),
                  sweep={"mask": list(MASKS)}, check=llmc_unavailable_reason)
 def wanda(ctx: RecipeContext, mask: str, calibration_samples: int, calibration_seed: int) -> Bundle:
-    """Wanda one-shot pruning ({mask}; |W| x input norm per output row) of every decoder-block Linear, llm-compressor."""
+    """Wanda one-shot pruning (|W| x input norm per output row) of every decoder-block Linear (mask {mask}: 50 = 50%, 2of4 = 2:4), llm-compressor."""
     from llmcompressor.modifiers.pruning import WandaPruningModifier
     return _prune(ctx, WandaPruningModifier, "Wanda", mask, calibration_samples, calibration_seed)
