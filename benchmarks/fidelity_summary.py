@@ -4,7 +4,8 @@
 
 1. Dataset distillation after the loss-value core-set (``dd-dm-ipc10-*``): accuracy and worst-group
    accuracy per setting; asc - desc and asc - no pruning, paired by seed; the minority groups' share of
-   the core-set (minority: every group of a label but its largest in the training split).
+   the core-set and of the synthetic set, and the minority groups' mean test accuracy (minority: every
+   group of a label but its largest in the training split).
 2. Balancing Act at 90%: train max psi_g (the quantity CEAG constrains) and test max psi_g for NFT,
    EL+RB and CEAG; CEAG - NFT paired by seed.
 
@@ -33,11 +34,16 @@ def interval(values) -> str:
     return f"{v.mean():+.3f} [{v.mean() - half:+.3f}, {v.mean() + half:+.3f}] (n={len(v)})"
 
 
-def minority_share(composition: dict[str, int], train: dict[str, int]) -> float:
+def majority_groups(train: dict[str, int]) -> set[str]:
+    """Per label, its largest group in the training split."""
     by_label = defaultdict(dict)
     for name, count in train.items():
         by_label[re.match(r"label=([^|]+)", name).group(1)][name] = count
-    majority = {max(groups, key=groups.get) for groups in by_label.values()}
+    return {max(groups, key=groups.get) for groups in by_label.values()}
+
+
+def minority_share(composition: dict[str, int], train: dict[str, int]) -> float:
+    majority = majority_groups(train)
     total = sum(composition.values())
     return sum(c for g, c in composition.items() if g not in majority) / total if total else float("nan")
 
@@ -65,8 +71,12 @@ def main() -> None:
         reports = [r.efficiency["recipe_report"] for r in rows[recipe].values()]
         core = [minority_share(p["coreset_composition"], p["train_composition"]) for p in reports]
         syn = [minority_share(p["synthetic_composition_nearest_colour"], p["train_composition"]) for p in reports]
+        minority_acc = [np.mean([m["accuracy"] for g, m in r.metrics["by_group"].items()
+                                 if g not in majority_groups(r.efficiency["recipe_report"]["train_composition"])])
+                        for r in rows[recipe].values()]
         print(f"{recipe}: accuracy {interval(metric(recipe, 'accuracy').values())}, "
               f"WGA {interval(metric(recipe, 'worst_group_accuracy').values())}, "
+              f"minority groups' test accuracy {interval(minority_acc)}, "
               f"minority share of core-set {interval(core)}, of synthetic set (nearest colour) {interval(syn)}")
     for keep in (60, 20):
         for key in ("accuracy", "worst_group_accuracy"):
