@@ -104,13 +104,7 @@ def bbq_summary(pred, label, unknown, biased, ambiguous, rows) -> dict[str, floa
            "accuracy_ambiguous": mean(correct, rows & ambiguous),
            "accuracy_disambiguated": mean(correct, rows & ~ambiguous),
            "unknown_answer_rate": mean((pred == unknown).astype(float), rows)}
-    if np.any(rows & ambiguous):
-        r = rows & ambiguous
-        out["bias_score_ambiguous"] = M.bbq_bias_score_ambiguous(pred[r], label[r], unknown[r], biased[r])
-    if np.any(rows & ~ambiguous):
-        r = rows & ~ambiguous
-        out["bias_score_disambiguated"] = M.bbq_bias_score_disambiguated(pred[r], unknown[r], biased[r])
-    return out
+    return {**out, **M.bbq_bias_scores(pred, label, unknown, biased, ambiguous, rows)}
 
 
 class BBQLMEval(BBQZeroShot):

@@ -303,14 +303,7 @@ class BBQZeroShot(TaskKind):
         answer_kl = kl_divergence(dense_scores, scores)
 
         def bias(rows) -> dict[str, float]:
-            out = {}
-            if np.any(rows & ambiguous):
-                r = rows & ambiguous
-                out["bias_score_ambiguous"] = M.bbq_bias_score_ambiguous(pred[r], label[r], unknown[r], biased[r])
-            if np.any(rows & ~ambiguous):
-                r = rows & ~ambiguous
-                out["bias_score_disambiguated"] = M.bbq_bias_score_disambiguated(pred[r], unknown[r], biased[r])
-            return out
+            return M.bbq_bias_scores(pred, label, unknown, biased, ambiguous, rows)
 
         def accuracy(rows) -> float:
             return float(np.mean(pred[rows] == label[rows])) if np.any(rows) else float("nan")
