@@ -280,7 +280,8 @@ def build_leaderboard(results_dir: str | Path, out_dir: str | Path) -> tuple[pd.
         body += ["## Compression-identified exemplars", "",
                  f"Test examples whose modal prediction over a recipe's seeds differs from the modal prediction over "
                  f"the dense model's seeds (Hooker et al., 2019), for recipes with at least {MIN_SEEDS} seeds. The "
-                 "controls show how many arise from retraining or re-batching alone.", "",
+                 "controls have none by construction (their seeds are the same dense models, re-paired or "
+                 "re-batched), so their per-seed flips above are the noise floor to read these counts against.", "",
                  exemplars_markdown(found, markdown_cell)]
     if not flips.empty:
         body += ["## Flips per group", "", group_flips_markdown(flips)]
