@@ -134,9 +134,10 @@ def test_bbq_task_loads_with_22_groups(monkeypatch, bbq_frame):
     monkeypatch.setattr(bbq, "read_bbq", lambda categories, folder=None: bbq_frame)
     spec = read_task_file(REPO / "tasks" / "bbq.yaml")
     data = load_task_data(spec, "quick")
-    assert (len(data.train), len(data.test)) == (2000, 1500)
+    # quick: 2,000 training items, and 100 test items in every group (sampled per group, not in proportion)
+    assert len(data.train) == 2000
     assert len(data.group_names) == 22 and all("label=" not in g for g in data.group_names)
-    assert len(np.unique(data.test.groups)) == 22
+    assert np.bincount(data.test.groups, minlength=22).tolist() == [100] * 22
 
 
 # ---------------------------------------------------------------------------------- MultiNLI
