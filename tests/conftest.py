@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -112,3 +113,19 @@ def records_as_written():
             patch.setattr(module, "valid_records", as_written)
         patch.setattr(leaderboard, "load_verified", lambda results_dir: (as_written(results_dir), []))
         yield
+
+
+@contextmanager
+def generative_task_files(folder: Path, tasks: dict[str, dict]):
+    """Tiny generative task files (tiny GPT-2) written into ``folder``, also findable by name while the
+    context is open (validation checks a record against its task by name). Yields their paths."""
+    import yaml
+    paths = []
+    for name, body in tasks.items():
+        path = folder / f"{name}.yaml"
+        path.write_text(yaml.safe_dump({"name": name, "version": 1, "track": "generative",
+                                        "dense_model": "tiny-gpt2", **body}))
+        paths.append(str(path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CSBENCH_TASKS", str(folder))
+        yield paths

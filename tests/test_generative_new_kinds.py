@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import yaml
+from conftest import generative_task_files
 
 from benchmark.generative import metrics_catalog  # noqa: F401  (registers the track's metric names)
 from benchmark.generative import recipes  # noqa: F401  (registers the decoder recipes)
@@ -35,17 +35,9 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tasks")
-    paths = []
-    for name, body in TASKS.items():
-        path = folder / f"{name}.yaml"
-        path.write_text(yaml.safe_dump({"name": name, "version": 1, "track": "generative",
-                                        "dense_model": "tiny-gpt2", **body}))
-        paths.append(str(path))
     out = tmp_path_factory.mktemp("results")
     torch.set_num_threads(1)
-    with pytest.MonkeyPatch.context() as patch:   # findable by name: validation checks records against their task
-        patch.setenv("CSBENCH_TASKS", str(folder))
+    with generative_task_files(tmp_path_factory.mktemp("tasks"), TASKS) as paths:
         yield out, run_generative(paths, RECIPES, [0], out, "quick", overrides=TINY_BUDGET)
 
 

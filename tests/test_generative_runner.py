@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 import torch
-import yaml
+from conftest import generative_task_files
 
 from benchmark.generative import metrics_catalog  # noqa: F401  (registers the track's metric names)
 from benchmark.generative import recipes  # noqa: F401  (registers the decoder recipes)
@@ -38,15 +38,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 @pytest.fixture(scope="module")
 def task_files(tmp_path_factory):
     """The tiny task files, also findable by name (validation checks a record against its task by name)."""
-    folder = tmp_path_factory.mktemp("tasks")
-    paths = []
-    for name, body in TASKS.items():
-        path = folder / f"{name}.yaml"
-        path.write_text(yaml.safe_dump({"name": name, "version": 1, "track": "generative",
-                                        "dense_model": "tiny-gpt2", **body}))
-        paths.append(str(path))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CSBENCH_TASKS", str(folder))
+    with generative_task_files(tmp_path_factory.mktemp("tasks"), TASKS) as paths:
         yield paths
 
 
